@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian package mailprobe needs to build, test and demo.
+# Idempotent: does nothing when all packages are present. Needs root.
+set -euo pipefail
+
+BUILD_PKGS=(build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev
+            libboost-program-options-dev libboost-test-dev libc-ares-dev)
+STACK_PKGS=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd openssl dnsmasq-base
+            python3 procps iproute2)
+EXTRA_PKGS=("$@")
+
+missing=()
+for p in "${BUILD_PKGS[@]}" "${STACK_PKGS[@]}" "${EXTRA_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: need root to install: ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+# Postfix must not configure itself as an Internet site, and no daemon may start
+# on the default ports while the packages install.
+echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
+cleanup_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  cleanup_policy=1
+fi
+trap '[ $cleanup_policy -eq 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
