@@ -1,0 +1,39 @@
+#pragma once
+// check_smtp_send: submit a probe through an SMTP server and judge the submission.
+#include "options/option_set.hpp"
+#include "options/smtp_options.hpp"
+#include "options/standard.hpp"
+#include "probe/probe.hpp"
+#include "result/check_result.hpp"
+
+namespace mailprobe::checks {
+
+struct SmtpSendConfig {
+    StandardConfig standard;
+    SmtpOptions smtp;
+    probe::Identity identity;
+    std::vector<std::string> warnings;  // notes about the configuration, shown in long output
+
+    static const StandardDefaults& defaults();
+    static void declare(OptionSet& options);
+    static SmtpSendConfig from(const ParsedOptions& parsed);
+};
+
+CheckResult run_smtp_send(const SmtpSendConfig& config);
+
+// The probe message for a configuration's sender, recipients and identity.
+struct PreparedProbe {
+    probe::Probe probe;
+    std::string message;
+};
+PreparedProbe prepare_probe(const SmtpOptions& smtp, const probe::Identity& identity,
+                            const std::string& via);
+
+// The SMTP stage as a sub-result with perfdata (smtp_connect, smtp_tls, smtp_transaction).
+CheckResult smtp_stage_result(const smtp::SendOutcome& sent, const curl::Endpoint& endpoint,
+                              int verbosity);
+
+// Default probe name: "<this host>:<first recipient>".
+std::string default_probe_name(const SmtpOptions& smtp);
+
+}  // namespace mailprobe::checks

@@ -1,0 +1,55 @@
+#pragma once
+// Where and how to connect: endpoint, TLS policy and credentials, applied to a libcurl
+// handle in one place for SMTP, IMAP and POP3; and the one mapping of transfer errors
+// to check failures with words a sysadmin can act on.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/deadline.hpp"
+#include "core/error.hpp"
+#include "curl/easy.hpp"
+#include "curl/transcript.hpp"
+
+namespace mailprobe::curl {
+
+enum class TlsMode { none, starttls, tls };
+TlsMode parse_tls_mode(const std::string& text, const std::string& option);
+std::string tls_mode_name(TlsMode mode);
+
+struct TlsOptions {
+    std::optional<std::string> cacert;  // PEM bundle to trust instead of the system store
+    bool insecure = false;              // skip certificate and host name verification
+};
+
+// Password today; a bearer token (XOAUTH2/OAUTHBEARER) drops in as another kind.
+enum class AuthKind { password, bearer };
+struct Credentials {
+    std::string user;
+    std::string secret;
+    AuthKind kind = AuthKind::password;
+    std::string mechanism;  // SASL mechanism to insist on; empty: the best the server offers
+};
+
+struct Endpoint {
+    std::string protocol;  // "smtp", "imap" or "pop3"
+    std::string host;
+    int port = 0;
+    TlsMode tls = TlsMode::none;
+    std::vector<std::string> resolve;  // CURLOPT_RESOLVE entries (addresses found over DNS)
+
+    std::string url(const std::string& path = "") const;
+    std::string display() const;  // "mx.example.org:25"
+};
+
+// Sets URL, TLS policy, credentials and the time left on the deadline.
+void apply_endpoint(Easy& easy, Slist& resolve_list, const Endpoint& endpoint,
+                    const TlsOptions& tls, const Credentials* credentials, const Deadline& deadline,
+                    const std::string& path = "");
+
+// Turns a failed transfer into a CRITICAL naming the host, the stage and the reason.
+CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript& transcript,
+                              const Endpoint& endpoint, const Deadline& deadline,
+                              const Credentials* credentials);
+
+}  // namespace mailprobe::curl

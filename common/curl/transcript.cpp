@@ -1,0 +1,154 @@
+#include "curl/transcript.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
+#include "output/sanitize.hpp"
+
+namespace mailprobe::curl {
+
+namespace {
+
+constexpr std::size_t k_max_lines = 400;
+constexpr std::size_t k_max_line = 400;
+
+std::vector<std::string_view> words(std::string_view line, std::size_t max) {
+    std::vector<std::string_view> out;
+    std::size_t i = 0;
+    while (i < line.size() && out.size() < max) {
+        while (i < line.size() && line[i] == ' ') ++i;
+        std::size_t j = i;
+        while (j < line.size() && line[j] != ' ') ++j;
+        if (j > i) out.push_back(line.substr(i, j - i));
+        i = j;
+    }
+    return out;
+}
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return out;
+}
+
+// IMAP commands carry a tag first; the verb is then the second word.
+std::string verb_of(std::string_view line, std::string* tag) {
+    auto w = words(line, 3);
+    if (w.empty()) return "";
+    std::string first = upper(w[0]);
+    static const char* verbs[] = {"AUTH", "AUTHENTICATE", "LOGIN",    "PASS",       "APOP", "USER",
+                                  "EHLO", "HELO",         "STARTTLS", "STLS",       "MAIL", "RCPT",
+                                  "DATA", "QUIT",         "CAPA",     "CAPABILITY", "NOOP", "RSET"};
+    bool known = std::find(std::begin(verbs), std::end(verbs), first) != std::end(verbs);
+    if (!known && w.size() > 1) {
+        if (tag) *tag = std::string(w[0]);
+        return upper(w[1]);
+    }
+    return first;
+}
+
+bool is_continuation(std::string_view line) {
+    return line.starts_with("334") || line.starts_with("+ ") || line == "+";
+}
+
+}  // namespace
+
+std::string Redactor::client_line(std::string_view line) {
+    std::string tag;
+    std::string verb = verb_of(line, &tag);
+    std::string prefix = tag.empty() ? "" : tag + " ";
+    if (verb == "AUTH" || verb == "AUTHENTICATE") {
+        m_in_auth = true;
+        auto w = words(line, 4);
+        std::size_t mech_at = tag.empty() ? 1 : 2;
+        std::string mech = w.size() > mech_at ? std::string(w[mech_at]) : "";
+        return prefix + verb + (mech.empty() ? "" : " " + mech) + " [redacted]";
+    }
+    if (verb == "LOGIN" || verb == "PASS" || verb == "APOP") return prefix + verb + " [redacted]";
+    if (m_in_auth) return "[redacted]";
+    return std::string(line);
+}
+
+void Redactor::server_line(std::string_view line) {
+    if (m_in_auth && !is_continuation(line)) m_in_auth = false;
+}
+
+void Transcript::remember(std::string line) {
+    if (m_lines.size() >= k_max_lines) m_lines.pop_front();
+    m_lines.push_back(sanitize_text(line, k_max_line));
+}
+
+void Transcript::on_client(std::string_view line) {
+    std::string shown = m_redactor.client_line(line);
+    m_last_verb = verb_of(line, nullptr);
+    m_last_command = sanitize_text(shown, 200);
+    m_awaiting_reply = true;
+    remember("C: " + shown);
+}
+
+void Transcript::on_server(std::string_view line) {
+    m_redactor.server_line(line);
+    ++m_server_lines;
+    remember("S: " + std::string(line));
+    bool final_line = line.size() < 4 || line[3] != '-';  // SMTP multi-line replies
+    m_last_reply = sanitize_text(line, 300);
+    if (m_in_data && final_line && !line.starts_with("354")) {
+        m_data_reply = m_last_reply;
+        m_data_reply_time = Clock::now();
+        m_in_data = false;
+    }
+    if (m_last_verb == "DATA" && line.starts_with("354")) m_in_data = true;
+    if (final_line) m_awaiting_reply = m_in_data;
+}
+
+std::string Transcript::waiting_for() const {
+    if (m_server_lines == 0) return "greeting";
+    if (m_in_data) return "end-of-data response";
+    if (!m_awaiting_reply) {
+        bool tls_next = (m_last_verb == "STARTTLS" || m_last_verb == "STLS");
+        return tls_next ? "TLS handshake" : "next reply";
+    }
+    static const char* login_verbs[] = {"AUTH", "AUTHENTICATE", "LOGIN", "PASS", "APOP", "USER"};
+    if (std::find(std::begin(login_verbs), std::end(login_verbs), m_last_verb) !=
+        std::end(login_verbs)) {
+        return "login response";
+    }
+    return m_last_verb.empty() ? "reply" : m_last_verb + " response";
+}
+
+namespace {
+
+int debug_callback(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+    if (type != CURLINFO_HEADER_IN && type != CURLINFO_HEADER_OUT) return 0;
+    try {
+        auto* t = static_cast<Transcript*>(user);
+        std::string_view text(data, size);
+        while (!text.empty()) {
+            auto eol = text.find('\n');
+            std::string_view line = text.substr(0, eol);
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            if (type == CURLINFO_HEADER_IN) {
+                t->on_server(line);
+            } else {
+                t->on_client(line);
+            }
+            if (eol == std::string_view::npos) break;
+            text.remove_prefix(eol + 1);
+        }
+    } catch (...) {
+        // Never let a transcript problem abort a transfer.
+    }
+    return 0;
+}
+
+}  // namespace
+
+void Transcript::attach(Easy& easy) {
+    easy.set(CURLOPT_DEBUGFUNCTION, debug_callback);
+    easy.set(CURLOPT_DEBUGDATA, static_cast<void*>(this));
+    easy.set(CURLOPT_VERBOSE, 1L);
+}
+
+}  // namespace mailprobe::curl

@@ -1,0 +1,64 @@
+#pragma once
+// What went over the wire, as libcurl's debug callback reports it: the redacted
+// transcript for -vvv, the stage we are waiting in (for timeout messages) and the
+// server's last words (for failure messages).
+#include <chrono>
+#include <deque>
+#include <string>
+#include <string_view>
+
+#include "curl/easy.hpp"
+
+namespace mailprobe::curl {
+
+// Hides credentials in client lines: AUTH/AUTHENTICATE arguments and every line of the
+// exchange that follows, IMAP LOGIN, POP3 PASS/APOP.
+class Redactor {
+public:
+    std::string client_line(std::string_view line);
+    void server_line(std::string_view line);
+
+private:
+    bool m_in_auth = false;
+};
+
+class Transcript {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    explicit Transcript(std::string protocol) : m_protocol(std::move(protocol)) {}
+    // Routes the handle's debug output here (CURLOPT_VERBOSE + CURLOPT_DEBUGFUNCTION).
+    void attach(Easy& easy);
+
+    void on_client(std::string_view line);
+    void on_server(std::string_view line);
+
+    const std::string& protocol() const { return m_protocol; }
+    // "greeting", "EHLO response", "login response", "end-of-data response", ...
+    std::string waiting_for() const;
+    bool got_server_line() const { return m_server_lines > 0; }
+    const std::string& last_command() const { return m_last_command; }  // redacted
+    const std::string& last_reply() const { return m_last_reply; }
+    // SMTP: the reply to the end of DATA, and when it came.
+    const std::string& data_reply() const { return m_data_reply; }
+    Clock::time_point data_reply_time() const { return m_data_reply_time; }
+    // The redacted lines, "C: ..." / "S: ...", at most a few hundred.
+    const std::deque<std::string>& lines() const { return m_lines; }
+
+private:
+    void remember(std::string line);
+
+    std::string m_protocol;
+    Redactor m_redactor;
+    std::deque<std::string> m_lines;
+    std::string m_last_command;
+    std::string m_last_verb;
+    std::string m_last_reply;
+    bool m_awaiting_reply = false;
+    bool m_in_data = false;
+    std::size_t m_server_lines = 0;
+    std::string m_data_reply;
+    Clock::time_point m_data_reply_time{};
+};
+
+}  // namespace mailprobe::curl

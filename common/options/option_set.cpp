@@ -1,0 +1,184 @@
+#include "options/option_set.hpp"
+
+#include <algorithm>
+#include <regex>
+
+#include "core/error.hpp"
+#include "output/range.hpp"
+
+namespace po = boost::program_options;
+
+namespace mailprobe {
+
+OptionSet::OptionSet(std::string program, std::string description)
+    : m_program(std::move(program)), m_description(std::move(description)) {}
+
+OptionSet& OptionSet::section(std::string title) {
+    m_section = std::move(title);
+    return *this;
+}
+
+OptionSet& OptionSet::add(OptionSpec spec) {
+    spec.section = m_section;
+    m_specs.push_back(std::move(spec));
+    return *this;
+}
+
+OptionSet& OptionSet::flag(std::string long_name, char short_name, std::string help) {
+    return add({std::move(long_name), short_name, "", std::move(help), "", false, ""});
+}
+
+OptionSet& OptionSet::value(std::string long_name, char short_name, std::string value_name,
+                            std::string help, std::string default_text) {
+    return add({std::move(long_name), short_name, std::move(value_name), std::move(help),
+                std::move(default_text), false, ""});
+}
+
+OptionSet& OptionSet::multi(std::string long_name, char short_name, std::string value_name,
+                            std::string help) {
+    return add(
+        {std::move(long_name), short_name, std::move(value_name), std::move(help), "", true, ""});
+}
+
+OptionSet& OptionSet::optional_value(std::string long_name, std::string value_name,
+                                     std::string help, std::string implicit_value) {
+    m_implicit.emplace_back(long_name, implicit_value);
+    return add({std::move(long_name), 0, "[" + value_name + "]", std::move(help), "", false, ""});
+}
+
+namespace {
+
+// -v may be given up to three times ("-v -v", "-vvv"); Boost cannot count, so we do.
+int take_verbosity(std::vector<std::string>& args) {
+    static const std::regex v_run("-v+");
+    int level = 0;
+    std::vector<std::string> rest;
+    for (auto& a : args) {
+        if (std::regex_match(a, v_run)) {
+            level += static_cast<int>(a.size()) - 1;
+        } else if (a == "--verbose") {
+            ++level;
+        } else {
+            rest.push_back(a);
+        }
+    }
+    args = std::move(rest);
+    return std::min(level, 3);
+}
+
+std::string po_name(const OptionSpec& s) {
+    return s.short_name ? s.long_name + "," + std::string(1, s.short_name) : s.long_name;
+}
+
+}  // namespace
+
+ParsedOptions OptionSet::parse(int argc, const char* const* argv) const {
+    std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+    int verbosity = take_verbosity(args);
+    po::options_description desc;
+    for (const auto& s : m_specs) {
+        auto implicit = std::find_if(m_implicit.begin(), m_implicit.end(),
+                                     [&](const auto& p) { return p.first == s.long_name; });
+        if (s.value_name.empty()) {
+            desc.add_options()(po_name(s).c_str(), po::bool_switch());
+        } else if (s.repeatable) {
+            desc.add_options()(po_name(s).c_str(), po::value<std::vector<std::string>>());
+        } else if (implicit != m_implicit.end()) {
+            desc.add_options()(po_name(s).c_str(),
+                               po::value<std::string>()->implicit_value(implicit->second));
+        } else {
+            desc.add_options()(po_name(s).c_str(), po::value<std::string>());
+        }
+    }
+    po::variables_map vm;
+    try {
+        auto style =
+            po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+        po::store(po::command_line_parser(args).options(desc).style(style).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw UsageError(e.what());
+    }
+    return ParsedOptions(std::move(vm), verbosity);
+}
+
+std::string OptionSet::usage_line() const {
+    return "Usage: " + m_program + " [options]   (see " + m_program + " --help)";
+}
+
+std::string OptionSet::help_text() const {
+    std::string out =
+        m_program + " - " + m_description + "\n\nUsage: " + m_program + " [options]\n";
+    std::string section;
+    for (const auto& s : m_specs) {
+        if (s.section != section) {
+            section = s.section;
+            out += "\n" + section + ":\n";
+        }
+        std::string names = s.short_name ? std::string("  -") + s.short_name + ", " : "      ";
+        names += "--" + s.long_name + (s.value_name.empty() ? "" : " " + s.value_name);
+        out += names + "\n      " + s.help;
+        if (!s.default_text.empty()) out += " (default: " + s.default_text + ")";
+        if (s.repeatable) out += " (repeatable)";
+        out += "\n";
+    }
+    return out;
+}
+
+bool ParsedOptions::has(const std::string& name) const {
+    auto it = m_vm.find(name);
+    if (it == m_vm.end() || it->second.empty()) return false;
+    if (auto* b = boost::any_cast<bool>(&it->second.value())) return *b;
+    return true;
+}
+
+std::optional<std::string> ParsedOptions::get(const std::string& name) const {
+    auto it = m_vm.find(name);
+    if (it == m_vm.end() || it->second.empty()) return std::nullopt;
+    if (auto* s = boost::any_cast<std::string>(&it->second.value())) return *s;
+    return std::nullopt;
+}
+
+std::string ParsedOptions::get_or(const std::string& name, const std::string& fallback) const {
+    return get(name).value_or(fallback);
+}
+
+std::vector<std::string> ParsedOptions::all(const std::string& name) const {
+    auto it = m_vm.find(name);
+    if (it == m_vm.end() || it->second.empty()) return {};
+    if (auto* v = boost::any_cast<std::vector<std::string>>(&it->second.value())) return *v;
+    return {};
+}
+
+std::optional<double> ParsedOptions::number(const std::string& name) const {
+    auto text = get(name);
+    if (!text) return std::nullopt;
+    auto v = parse_number(*text);
+    if (!v) throw UsageError("--" + name + ": '" + *text + "' is not a number");
+    return v;
+}
+
+std::optional<double> ParsedOptions::seconds(const std::string& name) const {
+    auto v = number(name);
+    if (v && (*v <= 0 || *v > 86400)) {
+        throw UsageError("--" + name + ": '" + *get(name) +
+                         "' must be between 0 and 86400 seconds");
+    }
+    return v;
+}
+
+std::optional<int> ParsedOptions::integer(const std::string& name, int min, int max) const {
+    auto v = number(name);
+    if (!v) return std::nullopt;
+    if (*v != static_cast<double>(static_cast<long long>(*v)) || *v < min || *v > max) {
+        throw UsageError("--" + name + ": '" + *get(name) + "' must be a whole number from " +
+                         std::to_string(min) + " to " + std::to_string(max));
+    }
+    return static_cast<int>(*v);
+}
+
+std::optional<int> ParsedOptions::port(const std::string& name) const {
+    return integer(name, 1, 65535);
+}
+
+}  // namespace mailprobe

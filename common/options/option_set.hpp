@@ -1,0 +1,78 @@
+#pragma once
+// Option declarations: one table per plugin feeds Boost.ProgramOptions, --help and the
+// man page generator, so the three cannot drift apart.
+#include <boost/program_options.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mailprobe {
+
+struct OptionSpec {
+    std::string long_name;
+    char short_name = 0;
+    std::string value_name;  // empty: a flag
+    std::string help;
+    std::string default_text;  // shown in --help and the man page; also the parse default
+    bool repeatable = false;
+    std::string section;  // heading in --help and the man page
+};
+
+class ParsedOptions;
+
+class OptionSet {
+public:
+    OptionSet(std::string program, std::string description);
+
+    OptionSet& section(std::string title);
+    OptionSet& flag(std::string long_name, char short_name, std::string help);
+    OptionSet& value(std::string long_name, char short_name, std::string value_name,
+                     std::string help, std::string default_text = "");
+    OptionSet& multi(std::string long_name, char short_name, std::string value_name,
+                     std::string help);
+    // Accepts "--name" alone (implicit value) or "--name VALUE".
+    OptionSet& optional_value(std::string long_name, std::string value_name, std::string help,
+                              std::string implicit_value);
+
+    // Throws UsageError on unknown options, bad syntax or repeated single options.
+    ParsedOptions parse(int argc, const char* const* argv) const;
+
+    std::string help_text() const;
+    std::string usage_line() const;
+    const std::string& program() const { return m_program; }
+    const std::string& description() const { return m_description; }
+    const std::vector<OptionSpec>& specs() const { return m_specs; }
+
+private:
+    OptionSet& add(OptionSpec spec);
+
+    std::string m_program;
+    std::string m_description;
+    std::string m_section = "Options";
+    std::vector<OptionSpec> m_specs;
+    std::vector<std::pair<std::string, std::string>> m_implicit;  // long name -> implicit value
+};
+
+class ParsedOptions {
+public:
+    ParsedOptions(boost::program_options::variables_map vm, int verbosity)
+        : m_vm(std::move(vm)), m_verbosity(verbosity) {}
+
+    bool has(const std::string& name) const;
+    std::optional<std::string> get(const std::string& name) const;
+    std::string get_or(const std::string& name, const std::string& fallback) const;
+    std::vector<std::string> all(const std::string& name) const;
+    // Typed getters: UsageError "--name: 'x' is not a ..." on a bad value.
+    std::optional<double> number(const std::string& name) const;
+    std::optional<double> seconds(const std::string& name) const;  // > 0
+    std::optional<int> port(const std::string& name) const;        // 1..65535
+    std::optional<int> integer(const std::string& name, int min, int max) const;
+    int verbosity() const { return m_verbosity; }
+
+private:
+    boost::program_options::variables_map m_vm;
+    int m_verbosity;
+};
+
+}  // namespace mailprobe

@@ -1,0 +1,26 @@
+#pragma once
+// The SMTP side's options, shared by every plugin that sends a probe.
+#include <string>
+#include <vector>
+
+#include "options/option_set.hpp"
+#include "smtp/sender.hpp"
+
+namespace mailprobe {
+
+struct SmtpOptions {
+    smtp::ServerConfig server;
+    smtp::Envelope envelope;
+    std::string subject_prefix;
+    bool host_given = false;  // false: find the server from the recipient's MX records
+};
+
+// TLS trust options (--cacert, --insecure) apply to every connection a plugin makes.
+void add_tls_trust_options(OptionSet& options);
+curl::TlsOptions tls_trust_from(const ParsedOptions& parsed);
+
+void add_smtp_options(OptionSet& options, bool host_required);
+SmtpOptions smtp_options_from(const ParsedOptions& parsed, bool host_required,
+                              std::vector<std::string>& warnings);
+
+}  // namespace mailprobe

@@ -1,0 +1,89 @@
+#include "options/standard.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "output/secrets.hpp"
+
+namespace mailprobe {
+
+void add_standard_options(OptionSet& o, const StandardDefaults& d) {
+    o.section("General options")
+        .flag("help", 'h', "Print this help and exit")
+        .flag("version", 'V', "Print the version and exit")
+        .value("timeout", 't', "SECONDS",
+               "Hard deadline for the whole run; every network stage gets the time that is left",
+               std::to_string(static_cast<int>(d.timeout_s)))
+        .flag("verbose", 'v',
+              "More detail; -vv adds stage timings, -vvv the protocol transcript (secrets "
+              "redacted)")
+        .value("warning", 'w', "RANGE", "Warning threshold on the " + d.threshold_help, d.warning)
+        .value("critical", 'c', "RANGE", "Critical threshold on the " + d.threshold_help,
+               d.critical)
+        .value("output", 0, "FORMAT",
+               "Output format: nagios (status line, long output) or json (one JSON object, "
+               "for Zabbix external checks)",
+               "nagios");
+}
+
+StandardConfig standard_config(const ParsedOptions& p, const StandardDefaults& d) {
+    StandardConfig c;
+    c.timeout_s = p.seconds("timeout").value_or(d.timeout_s);
+    c.verbosity = p.verbosity();
+    auto w = p.get_or("warning", d.warning);
+    auto cr = p.get_or("critical", d.critical);
+    if (!w.empty()) c.thresholds.warning = Range::parse(w);
+    if (!cr.empty()) c.thresholds.critical = Range::parse(cr);
+    auto format = p.get_or("output", "nagios");
+    if (format != "nagios" && format != "json") {
+        throw UsageError("--output: '" + format + "' is not one of nagios, json");
+    }
+    c.json = format == "json";
+    return c;
+}
+
+void add_secret_options(OptionSet& o, const std::string& name, const std::string& env,
+                        const std::string& what) {
+    o.value(name + "-file", 0, "FILE",
+            "Read the " + what + " from FILE (first line; keep it mode 0600). Or set " + env)
+        .value(name, 0, "TEXT",
+               "The " + what + " itself; visible in the process list, for quick tests only");
+}
+
+std::string read_secret_file(const std::string& path, std::vector<std::string>& warnings) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw UsageError("cannot read secret file " + path + ": " + std::strerror(errno));
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    std::string secret = buf.str();
+    auto end = secret.find_first_of("\r\n");
+    if (end != std::string::npos) secret.resize(end);
+    if (secret.empty()) throw UsageError("secret file " + path + " is empty");
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+        warnings.push_back("secret file " + path + " is readable by group or others (chmod 600)");
+    }
+    return secret;
+}
+
+std::optional<std::string> read_secret(const ParsedOptions& p, const std::string& name,
+                                       const std::string& env, std::vector<std::string>& warnings) {
+    std::optional<std::string> secret;
+    if (auto file = p.get(name + "-file")) {
+        secret = read_secret_file(*file, warnings);
+    } else if (auto inline_value = p.get(name)) {
+        secret = *inline_value;
+    } else if (const char* value = std::getenv(env.c_str()); value && *value) {
+        secret = value;
+    }
+    if (secret) secrets::register_secret(*secret);
+    return secret;
+}
+
+}  // namespace mailprobe

@@ -1,0 +1,42 @@
+#pragma once
+// The options every plugin shares (-h -V -t -v -w -c, output format) and secret inputs.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "options/option_set.hpp"
+#include "output/range.hpp"
+
+namespace mailprobe {
+
+struct StandardDefaults {
+    double timeout_s = 20;
+    std::string warning;   // default range text, may be empty
+    std::string critical;  // default range text, may be empty
+    std::string threshold_help = "total time in seconds";
+};
+
+void add_standard_options(OptionSet& options, const StandardDefaults& defaults);
+
+struct StandardConfig {
+    double timeout_s = 20;
+    int verbosity = 0;
+    Thresholds thresholds;
+    bool json = false;
+};
+
+StandardConfig standard_config(const ParsedOptions& parsed, const StandardDefaults& defaults);
+
+// "--NAME-password-file FILE", "--NAME-password TEXT" (discouraged) and environment ENV.
+void add_secret_options(OptionSet& options, const std::string& name, const std::string& env,
+                        const std::string& what);
+
+// Reads a secret given through add_secret_options(): file first, then inline, then the
+// environment. Registers it for scrubbing. Notes (e.g. a world-readable file) go to warnings.
+std::optional<std::string> read_secret(const ParsedOptions& parsed, const std::string& name,
+                                       const std::string& env, std::vector<std::string>& warnings);
+
+// Reads a secret file: whole file, trailing newline stripped. UsageError when unreadable.
+std::string read_secret_file(const std::string& path, std::vector<std::string>& warnings);
+
+}  // namespace mailprobe

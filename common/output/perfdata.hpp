@@ -1,0 +1,31 @@
+#pragma once
+// Performance data in the plugin guidelines' format: 'label'=value[UOM];warn;crit;min;max
+#include <optional>
+#include <string>
+
+#include "output/range.hpp"
+
+namespace mailprobe {
+
+// Only the units every consumer reads the same way (Icinga reads "m" as minutes).
+enum class Unit { none, seconds, bytes, percent, counter };
+
+struct PerfDatum {
+    std::string label;
+    double value = 0;
+    Unit unit = Unit::none;
+    std::optional<Range> warning;
+    std::optional<Range> critical;
+    std::optional<double> min;
+    std::optional<double> max;
+};
+
+// Locale-independent, never "inf"/"nan" (non-finite values print as "U", undetermined).
+std::string format_number(double value);
+std::string format_perfdatum(const PerfDatum& datum);
+std::string_view unit_suffix(Unit unit);
+
+// Convenience for the common case: a time in seconds, min 0.
+PerfDatum seconds_datum(std::string label, double value, const Thresholds* thresholds = nullptr);
+
+}  // namespace mailprobe

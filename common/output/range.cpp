@@ -1,0 +1,74 @@
+#include "output/range.hpp"
+
+#include <charconv>
+#include <cmath>
+
+#include "core/error.hpp"
+
+namespace mailprobe {
+
+std::optional<double> parse_number(std::string_view text) {
+    if (text.empty()) return std::nullopt;
+    if (text.front() == '+') text.remove_prefix(1);
+    double value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    // from_chars accepts "inf"/"nan": no threshold or option may hold those.
+    if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+Range Range::parse(std::string_view text) {
+    Range r;
+    r.m_text = std::string(text);
+    auto fail = [&](const char* why) {
+        return UsageError("invalid range '" + std::string(text) + "': " + why);
+    };
+    if (text.empty()) throw fail("empty");
+    if (text.front() == '@') {
+        r.m_inside = true;
+        text.remove_prefix(1);
+    }
+    auto colon = text.find(':');
+    std::string_view low = colon == std::string_view::npos ? "" : text.substr(0, colon);
+    std::string_view high = colon == std::string_view::npos ? text : text.substr(colon + 1);
+    if (colon != std::string_view::npos && high.find(':') != std::string_view::npos) {
+        throw fail("more than one ':'");
+    }
+    if (low == "~") {
+        r.m_low_infinite = true;
+    } else if (!low.empty()) {
+        auto v = parse_number(low);
+        if (!v) throw fail("start is not a number");
+        r.m_low = *v;
+    }
+    if (high.empty()) {
+        if (colon == std::string_view::npos) throw fail("empty");
+        r.m_high_infinite = true;
+    } else {
+        auto v = parse_number(high);
+        if (!v) throw fail("end is not a number");
+        r.m_high = *v;
+        r.m_high_infinite = false;
+    }
+    if (!r.m_low_infinite && !r.m_high_infinite && r.m_low > r.m_high) {
+        throw fail("start is greater than end");
+    }
+    return r;
+}
+
+bool Range::alerts(double value) const {
+    bool below = !m_low_infinite && value < m_low;
+    bool above = !m_high_infinite && value > m_high;
+    bool outside = below || above;
+    return m_inside ? !outside : outside;
+}
+
+Status Thresholds::evaluate(double value) const {
+    if (critical && critical->alerts(value)) return Status::critical;
+    if (warning && warning->alerts(value)) return Status::warning;
+    return Status::ok;
+}
+
+}  // namespace mailprobe

@@ -1,0 +1,111 @@
+#include "output/render.hpp"
+
+#include "output/sanitize.hpp"
+#include "output/secrets.hpp"
+
+namespace mailprobe {
+
+namespace {
+
+void collect_perfdata(const CheckResult& r, std::string& out) {
+    for (const auto& d : r.perfdata) {
+        if (!out.empty()) out += ' ';
+        out += format_perfdatum(d);
+    }
+    for (const auto& c : r.children) collect_perfdata(c, out);
+}
+
+// The summary: the result's own, else the summaries of its worst children.
+std::string summary_of(const CheckResult& r) {
+    if (!r.summary.empty()) return r.summary;
+    Status overall = overall_status(r);
+    std::string out;
+    for (const auto& c : r.children) {
+        if (overall_status(c) != overall) continue;
+        if (!out.empty()) out += "; ";
+        out += summary_of(c);
+    }
+    return out;
+}
+
+void collect_long(const CheckResult& r, int depth, std::vector<std::string>& lines) {
+    std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
+    for (const auto& d : r.details) lines.push_back(indent + sanitize_text(d, 1000));
+    for (const auto& c : r.children) {
+        lines.push_back(indent + "[" + std::string(status_name(overall_status(c))) + "] " +
+                        sanitize_text(summary_of(c), 1000));
+        collect_long(c, depth + 1, lines);
+    }
+}
+
+std::string json_escape(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            const char* hex = "0123456789abcdef";
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+void collect_metrics(const CheckResult& r, std::string& out) {
+    for (const auto& d : r.perfdata) {
+        if (out.size() > 1) out += ',';
+        out += "\"" + json_escape(d.label) + "\":" +
+               (format_number(d.value) == "U" ? std::string("null") : format_number(d.value));
+    }
+    for (const auto& c : r.children) collect_metrics(c, out);
+}
+
+std::string render_json(std::string_view service, const CheckResult& result) {
+    Status s = overall_status(result);
+    std::vector<std::string> lines;
+    collect_long(result, 0, lines);
+    std::string metrics = "{";
+    collect_metrics(result, metrics);
+    metrics += "}";
+    std::string out = "{\"service\":\"" + json_escape(service) + "\",\"state\":\"" +
+                      std::string(status_name(s)) +
+                      "\",\"exit_code\":" + std::to_string(exit_code(s)) + ",\"summary\":\"" +
+                      json_escape(sanitize_text(summary_of(result))) + "\",\"metrics\":" + metrics +
+                      ",\"details\":[";
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        out += (i ? ",\"" : "\"") + json_escape(lines[i]) + "\"";
+    }
+    return out + "]}\n";
+}
+
+}  // namespace
+
+std::string render(std::string_view service, const CheckResult& result,
+                   const RenderOptions& options) {
+    if (options.json) return secrets::scrub(render_json(service, result));
+    std::string perf;
+    collect_perfdata(result, perf);
+    std::string first = std::string(service) + " " +
+                        std::string(status_name(overall_status(result))) + " - " +
+                        sanitize_text(summary_of(result));
+    first = secrets::scrub(first);
+    std::string out = first + (perf.empty() ? "" : " | " + perf) + "\n";
+    std::vector<std::string> lines;
+    collect_long(result, 0, lines);
+    for (auto& line : lines) {
+        line = secrets::scrub(line);
+        if (out.size() + line.size() + 1 > options.max_bytes) {
+            out += "(output truncated)\n";
+            break;
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+}  // namespace mailprobe

@@ -1,0 +1,19 @@
+#pragma once
+// Turns a check result into plugin output: the status line, long output, perfdata.
+#include <string>
+#include <string_view>
+
+#include "result/check_result.hpp"
+
+namespace mailprobe {
+
+struct RenderOptions {
+    std::size_t max_bytes = 8000;  // Nagios reads 8 KiB of plugin output
+    bool json = false;             // one JSON object (Zabbix external checks)
+};
+
+// "SERVICE STATE - summary | perfdata" then long output lines, LF endings, secrets scrubbed.
+std::string render(std::string_view service, const CheckResult& result,
+                   const RenderOptions& options = {});
+
+}  // namespace mailprobe

@@ -1,0 +1,60 @@
+#include "output/secrets.hpp"
+
+#include <openssl/evp.h>
+
+#include <mutex>
+#include <vector>
+
+namespace mailprobe::secrets {
+
+namespace {
+std::mutex g_mutex;
+std::vector<std::string> g_needles;
+
+std::string base64(std::string_view data) {
+    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(data.data()),
+                            static_cast<int>(data.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+void add(std::string needle) {
+    // Very short needles would scrub ordinary words; secrets that short are not worth hiding
+    // at the cost of garbling output, and base64 padding makes them longer anyway.
+    if (needle.size() >= 4) g_needles.push_back(std::move(needle));
+}
+}  // namespace
+
+void register_secret(std::string_view secret) {
+    if (secret.empty()) return;
+    std::lock_guard lock(g_mutex);
+    add(std::string(secret));
+    // The secret's base64 at each of the three alignments it can have inside a longer
+    // encoded blob (AUTH PLAIN encodes "\0user\0password").
+    for (std::size_t shift = 0; shift < 3; ++shift) {
+        std::string enc = base64(std::string(shift, '\0') + std::string(secret));
+        // Only the characters whose six bits all come from the secret are stable.
+        std::size_t first = (8 * shift + 5) / 6;
+        std::size_t last = (8 * (shift + secret.size())) / 6;  // exclusive
+        if (last > first + 3) add(enc.substr(first, last - first));
+    }
+}
+
+std::string scrub(std::string text) {
+    std::lock_guard lock(g_mutex);
+    for (const auto& needle : g_needles) {
+        for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos)) {
+            text.replace(pos, needle.size(), "********");
+        }
+    }
+    return text;
+}
+
+void clear() {
+    std::lock_guard lock(g_mutex);
+    g_needles.clear();
+}
+
+}  // namespace mailprobe::secrets

@@ -1,0 +1,69 @@
+#include "plugin/runner.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <new>
+
+#include "core/error.hpp"
+#include "output/render.hpp"
+#include "version.hpp"
+
+namespace mailprobe {
+
+namespace {
+
+CheckResult failure_result(Status status, const std::string& message) {
+    CheckResult r;
+    r.status = status;
+    r.summary = message;
+    return r;
+}
+
+int emit(const std::string& text, int code) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return code;
+}
+
+}  // namespace
+
+int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
+               const CheckFunction& check) {
+    // A server or a sendmail child that goes away mid-write must not kill us silently.
+    std::signal(SIGPIPE, SIG_IGN);
+    const int unknown_code = exit_code(Status::unknown);
+    std::optional<ParsedOptions> parsed;
+    try {
+        parsed.emplace(spec.options.parse(argc, argv));
+    } catch (const UsageError& e) {
+        return emit(render(spec.service, failure_result(Status::unknown, e.what())) +
+                        spec.options.usage_line() + "\n",
+                    unknown_code);
+    }
+    if (parsed->has("help")) return emit(spec.options.help_text(), unknown_code);
+    if (parsed->has("version")) {
+        return emit(spec.options.program() + " (mailprobe) " + k_version + "\n", unknown_code);
+    }
+    RenderOptions render_options;
+    render_options.json = parsed->get_or("output", "nagios") == "json";
+    if (parsed->verbosity() >= 3) render_options.max_bytes = 64 * 1024;  // transcripts
+    CheckResult result;
+    std::string hint;
+    try {
+        result = check(*parsed);
+    } catch (const UsageError& e) {
+        result = failure_result(Status::unknown, e.what());
+        hint = spec.options.usage_line() + "\n";
+    } catch (const CheckFailure& e) {
+        result = failure_result(e.status(), e.what());
+    } catch (const std::bad_alloc&) {
+        result = failure_result(Status::unknown, "out of memory");
+    } catch (const std::exception& e) {
+        result = failure_result(Status::unknown, std::string("internal error: ") + e.what());
+    }
+    std::string out = render(spec.service, result, render_options);
+    if (!render_options.json) out += hint;
+    return emit(out, exit_code(overall_status(result)));
+}
+
+}  // namespace mailprobe

@@ -1,0 +1,98 @@
+#include "smtp/sender.hpp"
+
+#include <cstring>
+#include <regex>
+
+#include "probe/probe.hpp"
+
+namespace mailprobe::smtp {
+
+namespace {
+
+struct Upload {
+    const std::string* data;
+    std::size_t offset = 0;
+};
+
+size_t read_callback(char* buffer, size_t size, size_t nitems, void* user) {
+    auto* up = static_cast<Upload*>(user);
+    size_t room = size * nitems;
+    size_t n = std::min(room, up->data->size() - up->offset);
+    std::memcpy(buffer, up->data->data() + up->offset, n);
+    up->offset += n;
+    return n;
+}
+
+// A 4xx/5xx reply in the transcript means the server refused a stage: report its words.
+std::optional<CheckFailure> refusal(const curl::Transcript& t) {
+    const std::string& reply = t.last_reply();
+    if (reply.size() < 3 || (reply[0] != '4' && reply[0] != '5')) return std::nullopt;
+    std::string cmd = t.last_command();
+    if (cmd.empty()) cmd = "greeting";
+    if (cmd.starts_with("DATA") && !t.data_reply().empty()) cmd = "message (end of DATA)";
+    if (cmd.starts_with("MAIL FROM:")) cmd = "MAIL FROM " + cmd.substr(10);
+    if (cmd.starts_with("RCPT TO:")) cmd = "RCPT TO " + cmd.substr(8);
+    if (reply[0] == '4') return CheckFailure(Status::warning, cmd + " deferred: " + reply);
+    return CheckFailure(Status::critical, cmd + " rejected: " + reply);
+}
+
+}  // namespace
+
+std::string parse_queue_id(const std::string& reply) {
+    static const std::regex patterns[] = {
+        std::regex(R"(queued as ([A-Za-z0-9]+))", std::regex::icase),
+        std::regex(R"(\bid=([A-Za-z0-9-]+))", std::regex::icase),
+        std::regex(R"(<([^>]+)> \[Hostname=)")};
+    std::smatch m;
+    for (const auto& re : patterns) {
+        if (std::regex_search(reply, m, re)) return m[1].str();
+    }
+    return "";
+}
+
+SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
+                         const std::string& message, const Deadline& deadline) {
+    curl::Easy easy;
+    curl::Slist resolve, rcpts;
+    curl::Transcript transcript("SMTP");
+    transcript.attach(easy);
+    const curl::Credentials* cred = server.auth ? &*server.auth : nullptr;
+    // libcurl takes the EHLO name from the URL path.
+    curl::apply_endpoint(easy, resolve, server.endpoint, server.tls, cred, deadline, server.helo);
+    easy.set(CURLOPT_MAIL_FROM, "<" + envelope.from + ">");
+    for (const auto& to : envelope.to) rcpts.append("<" + to + ">");
+    easy.set(CURLOPT_MAIL_RCPT, rcpts.get());
+    Upload upload{&message};
+    easy.set(CURLOPT_READFUNCTION, read_callback);
+    easy.set(CURLOPT_READDATA, static_cast<void*>(&upload));
+    easy.set(CURLOPT_UPLOAD, 1L);
+    easy.set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
+    // QUIT inside this transfer's time budget, not later in a cleanup nobody bounds.
+    easy.set(CURLOPT_FORBID_REUSE, 1L);
+
+    auto start = std::chrono::steady_clock::now();
+    CURLcode code = curl_easy_perform(easy.get());
+    SendOutcome out;
+    out.transcript.assign(transcript.lines().begin(), transcript.lines().end());
+    if (code != CURLE_OK) {
+        if (code != CURLE_OPERATION_TIMEDOUT) {
+            if (auto r = refusal(transcript)) throw *r;
+        }
+        throw curl::transfer_failure(code, easy, transcript, server.endpoint, deadline, cred);
+    }
+    out.accepted_at = transcript.data_reply_time();
+    if (out.accepted_at == std::chrono::steady_clock::time_point{}) {
+        out.accepted_at = std::chrono::steady_clock::now();
+    }
+    out.accepted_unix_ms = probe::unix_now_ms();
+    out.connect_s = easy.info_seconds(CURLINFO_CONNECT_TIME_T);
+    double app = easy.info_seconds(CURLINFO_APPCONNECT_TIME_T);
+    out.tls_s = app > 0 ? app - out.connect_s : 0;
+    out.transaction_s = std::chrono::duration<double>(out.accepted_at - start).count();
+    out.total_s = easy.info_seconds(CURLINFO_TOTAL_TIME_T);
+    out.reply = transcript.data_reply();
+    out.queue_id = parse_queue_id(out.reply);
+    return out;
+}
+
+}  // namespace mailprobe::smtp
