@@ -78,4 +78,12 @@ PerfDatum seconds_datum(std::string label, double value, const Thresholds* thres
     return d;
 }
 
+PerfDatum count_datum(std::string label, double value) {
+    PerfDatum d;
+    d.label = std::move(label);
+    d.value = value;
+    d.min = 0.0;
+    return d;
+}
+
 }  // namespace mailprobe

@@ -27,5 +27,7 @@ std::string_view unit_suffix(Unit unit);
 
 // Convenience for the common case: a time in seconds, min 0.
 PerfDatum seconds_datum(std::string label, double value, const Thresholds* thresholds = nullptr);
+// A plain number (a count per run, not a counter), min 0.
+PerfDatum count_datum(std::string label, double value);
 
 }  // namespace mailprobe

@@ -11,11 +11,19 @@ namespace {
 
 struct Upload {
     const std::string* data;
+    const std::function<bool()>* before_data;
     std::size_t offset = 0;
+    bool aborted = false;
 };
 
 size_t read_callback(char* buffer, size_t size, size_t nitems, void* user) {
     auto* up = static_cast<Upload*>(user);
+    if (up->offset == 0 && up->before_data && *up->before_data && !up->aborted) {
+        if (!(*up->before_data)()) {
+            up->aborted = true;
+            return CURL_READFUNC_ABORT;
+        }
+    }
     size_t room = size * nitems;
     size_t n = std::min(room, up->data->size() - up->offset);
     std::memcpy(buffer, up->data->data() + up->offset, n);
@@ -51,7 +59,8 @@ std::string parse_queue_id(const std::string& reply) {
 }
 
 SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
-                         const std::string& message, const Deadline& deadline) {
+                         const std::string& message, const Deadline& deadline,
+                         const std::function<bool()>& before_data) {
     curl::Easy easy;
     curl::Slist resolve, rcpts;
     curl::Transcript transcript("SMTP");
@@ -62,7 +71,7 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
     easy.set(CURLOPT_MAIL_FROM, "<" + envelope.from + ">");
     for (const auto& to : envelope.to) rcpts.append("<" + to + ">");
     easy.set(CURLOPT_MAIL_RCPT, rcpts.get());
-    Upload upload{&message};
+    Upload upload{&message, &before_data};
     easy.set(CURLOPT_READFUNCTION, read_callback);
     easy.set(CURLOPT_READDATA, static_cast<void*>(&upload));
     easy.set(CURLOPT_UPLOAD, 1L);
@@ -75,6 +84,7 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
     SendOutcome out;
     out.transcript.assign(transcript.lines().begin(), transcript.lines().end());
     if (code != CURLE_OK) {
+        if (upload.aborted) throw critical("probe not sent: the mailbox side failed first");
         if (code != CURLE_OPERATION_TIMEDOUT) {
             if (auto r = refusal(transcript)) throw *r;
         }

@@ -2,6 +2,7 @@
 // Submits one message over SMTP (libcurl) and reports each stage's timing and the
 // server's words. Used by every plugin that sends a probe.
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,8 +38,12 @@ struct SendOutcome {
 
 // Throws CheckFailure: CRITICAL for refusals (5xx) and connection problems, WARNING
 // "deferred" for temporary (4xx) replies.
+// before_data, when given, runs as the message body is about to be sent (the envelope is
+// already accepted) and may hold it back until the receiving side is ready; returning
+// false aborts the transaction, so that no probe is sent.
 SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
-                         const std::string& message, const Deadline& deadline);
+                         const std::string& message, const Deadline& deadline,
+                         const std::function<bool()>& before_data = {});
 
 // "250 2.0.0 Ok: queued as 4F1C2A" -> "4F1C2A"; also Exim "id=..." and Exchange forms.
 std::string parse_queue_id(const std::string& reply);

@@ -1,0 +1,89 @@
+#include "checks/mailbox_flow.hpp"
+
+#include <ctime>
+
+#include "output/perfdata.hpp"
+
+namespace mailprobe::checks {
+
+int remove_stale_probes(mailbox::MailboxSession& session, const probe::Identity& identity,
+                        const std::string& current_id, std::int64_t stale_after_ms,
+                        const Deadline& deadline) {
+    std::int64_t now = probe::unix_now_ms();
+    std::vector<mailbox::FoundProbe> stale;
+    for (auto& p : session.identity_probes(identity, deadline)) {
+        if (p.probe.id != current_id && now - p.probe.sent_ms > stale_after_ms) {
+            stale.push_back(std::move(p));
+        }
+    }
+    session.remove(stale, deadline);
+    return static_cast<int>(stale.size());
+}
+
+std::optional<Arrival> wait_for_probe(mailbox::MailboxSession& session,
+                                      const mailbox::MailboxConfig& config,
+                                      const probe::Identity& identity, const std::string& id,
+                                      const Deadline& wait_until, const Deadline& deadline) {
+    auto poll = std::chrono::milliseconds(static_cast<std::int64_t>(config.poll_interval_s * 1000));
+    // Most deliveries take tens of milliseconds, and Dovecot holds IDLE notifications back
+    // for half a second: look a few times at short, growing intervals before settling
+    // into IDLE (or the poll interval).
+    static constexpr std::int64_t k_quick_ms[] = {15, 25, 50, 100, 200};
+    std::size_t quick = 0;
+    for (;;) {
+        auto search_start = std::chrono::steady_clock::now();
+        if (auto found = session.find(identity, id, deadline)) {
+            auto done = std::chrono::steady_clock::now();
+            Arrival a{std::move(*found), search_start,
+                      std::chrono::duration<double>(done - search_start).count()};
+            // With IDLE the server told us the moment it arrived.
+            if (auto change = session.last_change(); change && *change <= search_start) {
+                a.visible_at = *change;
+            }
+            return a;
+        }
+        if (wait_until.expired()) return std::nullopt;
+        if (quick < std::size(k_quick_ms) && std::chrono::milliseconds(k_quick_ms[quick]) < poll) {
+            auto pause = std::chrono::milliseconds(k_quick_ms[quick++]);
+            session.wait_for_change(wait_until.capped(pause), deadline, false);
+            continue;
+        }
+        // IDLE covers the main folder only: junk folders need polling too.
+        bool idle_alone = session.idle_active() && config.junk_folders.empty();
+        Deadline until = idle_alone ? wait_until : wait_until.capped(poll);
+        session.wait_for_change(until, deadline, true);
+    }
+}
+
+CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config,
+                                 const mailbox::LoginTimes& login,
+                                 const mailbox::MailboxSession& session, int verbosity) {
+    CheckResult r;
+    r.summary = "logged in to " + config.display() + " in " +
+                format_number(login.connect_s + login.tls_s + login.login_s) + " s";
+    r.perfdata.push_back(seconds_datum("mailbox_connect", login.connect_s));
+    if (config.endpoint.tls != curl::TlsMode::none) {
+        r.perfdata.push_back(seconds_datum("mailbox_tls", login.tls_s));
+    }
+    r.perfdata.push_back(seconds_datum("mailbox_login", login.login_s));
+    for (const auto& note : session.notes()) r.details.push_back("note: " + note);
+    if (verbosity >= 2) {
+        r.details.push_back(std::string("arrival noticed by ") +
+                            (session.idle_active() ? "IMAP IDLE" : "polling"));
+    }
+    if (verbosity >= 3) {
+        for (const auto& line : session.transcript()) r.details.push_back(line);
+    }
+    return r;
+}
+
+std::string clock_time(std::int64_t unix_ms) {
+    std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
+    return buf;
+}
+
+}  // namespace mailprobe::checks

@@ -1,0 +1,42 @@
+#pragma once
+// The mailbox half shared by check_mail_roundtrip, check_mail_relay and
+// check_mailbox_receive: log in, clear our stale probes, wait for one probe, delete it.
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "mailbox/session.hpp"
+#include "result/check_result.hpp"
+
+namespace mailprobe::checks {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// Deletes verified probes of this identity sent more than stale_after_ms ago (runs that
+// never found theirs); younger ones may belong to a run still in progress. Returns the count.
+int remove_stale_probes(mailbox::MailboxSession& session, const probe::Identity& identity,
+                        const std::string& current_id, std::int64_t stale_after_ms,
+                        const Deadline& deadline);
+
+struct Arrival {
+    mailbox::FoundProbe found;
+    SteadyTime visible_at;  // when the server first showed it to us
+    double search_s = 0;    // the search that found it
+};
+
+// Looks for the probe now, then after each change notification (IDLE) or poll interval,
+// until wait_until passes.
+std::optional<Arrival> wait_for_probe(mailbox::MailboxSession& session,
+                                      const mailbox::MailboxConfig& config,
+                                      const probe::Identity& identity, const std::string& id,
+                                      const Deadline& wait_until, const Deadline& deadline);
+
+// Perfdata and long output of the mailbox stage.
+CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config,
+                                 const mailbox::LoginTimes& login,
+                                 const mailbox::MailboxSession& session, int verbosity);
+
+// "14:02:03" (UTC) for a Unix time in ms.
+std::string clock_time(std::int64_t unix_ms);
+
+}  // namespace mailprobe::checks

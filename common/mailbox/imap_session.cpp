@@ -1,0 +1,252 @@
+#include "mailbox/imap_session.hpp"
+
+#include "core/error.hpp"
+#include "mailbox/imap_parse.hpp"
+#include "output/sanitize.hpp"
+
+namespace mailprobe::mailbox {
+
+namespace {
+constexpr std::size_t k_max_reply_bytes = 32u << 20;  // per command: more is a hostile server
+constexpr std::size_t k_max_literal = 4u << 20;       // a header block larger than this is not ours
+constexpr std::size_t k_max_uids = 500;               // candidates examined per search
+}  // namespace
+
+ImapSession::ImapSession(MailboxConfig config)
+    : m_config(std::move(config)), m_conn(m_config.endpoint, m_config.tls, m_config.credentials) {}
+
+std::vector<std::string> ImapSession::transcript() const {
+    auto& lines = const_cast<LineConnection&>(m_conn).transcript().lines();
+    return {lines.begin(), lines.end()};
+}
+
+void ImapSession::track(const std::string& line) {
+    if (auto n = imap::parse_numbered(line, "EXISTS")) {
+        if (*n > m_exists) m_last_change = Clock::now();
+        m_exists = *n;
+    } else if (imap::parse_numbered(line, "EXPUNGE")) {
+        if (m_exists > 0) --m_exists;
+    } else if (line.starts_with("* BYE")) {
+        throw critical("IMAP server " + m_config.endpoint.display() +
+                       " ended the session: " + sanitize_text(line.substr(2)));
+    }
+}
+
+void ImapSession::command(const std::string& text, const Deadline& deadline,
+                          const std::string& stage, const Untagged& on_untagged) {
+    std::string tag = "mp" + std::to_string(++m_tag);
+    m_conn.send_line(tag + " " + text, deadline, stage + " response");
+    std::size_t received = 0;
+    for (;;) {
+        std::string line = m_conn.read_line(deadline, stage + " response");
+        received += line.size();
+        std::string literal;
+        bool has_literal = false;
+        while (auto size = imap::literal_size(line)) {
+            if (*size > k_max_literal) {
+                throw critical("IMAP server " + m_config.endpoint.display() + " sent a " +
+                               std::to_string(*size) + " byte literal in reply to " + stage);
+            }
+            literal += m_conn.read_bytes(*size, deadline, stage + " response");
+            has_literal = true;
+            received += *size;
+            line += " " + m_conn.read_line(deadline, stage + " response");
+        }
+        if (received > k_max_reply_bytes) {
+            throw critical("IMAP server " + m_config.endpoint.display() +
+                           " sent more than 32 MiB in reply to " + stage);
+        }
+        if (line.starts_with("* ")) {
+            track(line);
+            if (on_untagged) on_untagged(line, has_literal ? &literal : nullptr);
+            continue;
+        }
+        if (line.starts_with("+")) continue;  // no continuation is expected: ignore
+        if (!line.starts_with(tag + " ")) {
+            throw critical("IMAP server " + m_config.endpoint.display() +
+                           " sent an unexpected reply to " + stage + ": " + sanitize_text(line));
+        }
+        std::string status = line.substr(tag.size() + 1);
+        if (status.starts_with("OK")) return;
+        throw critical("IMAP " + stage + " failed on " + m_config.endpoint.display() + ": " +
+                       sanitize_text(status));
+    }
+}
+
+LoginTimes ImapSession::open(const Deadline& deadline) {
+    LoginTimes times = m_conn.open(deadline);
+    m_open = true;
+    command("CAPABILITY", deadline, "CAPABILITY", [&](const std::string& line, const std::string*) {
+        if (auto caps = imap::parse_capabilities(line)) m_caps.insert(caps->begin(), caps->end());
+    });
+    m_idle = m_config.use_idle && m_caps.count("IDLE");
+    select(m_config.folder, deadline);
+    return times;
+}
+
+void ImapSession::select(const std::string& folder, const Deadline& deadline) {
+    if (m_selected == folder) return;
+    std::uint32_t uidnext = 0;
+    try {
+        command("SELECT " + imap::quote(folder), deadline, "SELECT " + folder,
+                [&](const std::string& line, const std::string*) {
+                    if (auto n = imap::response_code_number(line, "UIDNEXT")) uidnext = *n;
+                });
+    } catch (const CheckFailure& e) {
+        m_selected.clear();
+        throw critical("cannot open folder '" + folder + "' in " + m_config.display() + ": " +
+                       e.what());
+    }
+    if (m_selected.empty() && folder == m_config.folder && m_uidnext == 0) m_uidnext = uidnext;
+    m_selected = folder;
+}
+
+std::vector<std::uint32_t> ImapSession::search(const std::string& criteria,
+                                               const Deadline& deadline) {
+    std::vector<std::uint32_t> uids;
+    command("UID SEARCH " + criteria, deadline, "UID SEARCH",
+            [&](const std::string& line, const std::string*) {
+                if (auto found = imap::parse_search(line)) {
+                    uids.insert(uids.end(), found->begin(), found->end());
+                }
+            });
+    if (uids.size() > k_max_uids) {
+        m_notes.push_back("search matched " + std::to_string(uids.size()) +
+                          " messages; examined the newest " + std::to_string(k_max_uids));
+        uids.erase(uids.begin(), uids.end() - static_cast<std::ptrdiff_t>(k_max_uids));
+    }
+    return uids;
+}
+
+std::vector<std::pair<std::uint32_t, std::string>> ImapSession::fetch_headers(
+    const std::vector<std::uint32_t>& uids, const std::string& section, const Deadline& deadline) {
+    std::vector<std::pair<std::uint32_t, std::string>> out;
+    if (uids.empty()) return out;
+    command("UID FETCH " + imap::uid_set(uids) + " (UID BODY.PEEK[" + section + "])", deadline,
+            "UID FETCH", [&](const std::string& line, const std::string* literal) {
+                auto uid = imap::fetch_uid(line);
+                if (uid && literal) out.emplace_back(*uid, *literal);
+            });
+    return out;
+}
+
+std::vector<FoundProbe> ImapSession::verified(const std::vector<std::uint32_t>& uids,
+                                              const probe::Identity& identity,
+                                              const std::string& folder, const std::string& section,
+                                              const Deadline& deadline) {
+    std::vector<FoundProbe> out;
+    std::set<std::uint32_t> asked(uids.begin(), uids.end());
+    for (auto& [uid, header] : fetch_headers(uids, section, deadline)) {
+        if (!asked.count(uid)) continue;  // a UID we did not ask for is never acted on
+        if (auto p = probe_in_header(header, identity)) {
+            out.push_back(FoundProbe{*p, folder, uid, std::move(header)});
+        }
+    }
+    return out;
+}
+
+std::vector<FoundProbe> ImapSession::identity_probes(const probe::Identity& identity,
+                                                     const Deadline& deadline) {
+    std::vector<FoundProbe> all;
+    std::vector<std::string> folders{m_config.folder};
+    folders.insert(folders.end(), m_config.junk_folders.begin(), m_config.junk_folders.end());
+    for (const auto& folder : folders) {
+        select(folder, deadline);
+        auto uids =
+            search("HEADER X-Mailprobe " + imap::quote("n=" + identity.name_digest()), deadline);
+        auto found = verified(uids, identity, folder, "HEADER.FIELDS (X-Mailprobe)", deadline);
+        all.insert(all.end(), found.begin(), found.end());
+    }
+    select(m_config.folder, deadline);
+    return all;
+}
+
+std::optional<FoundProbe> ImapSession::find(const probe::Identity& identity, const std::string& id,
+                                            const Deadline& deadline) {
+    std::string by_id = "HEADER X-Mailprobe " + imap::quote("id=" + id);
+    select(m_config.folder, deadline);
+    // Only messages that arrived after open(): the cost does not grow with the mailbox.
+    std::string range = m_uidnext > 0 ? "UID " + std::to_string(m_uidnext) + ":* " : "";
+    auto uids = search(range + by_id, deadline);
+    std::erase_if(uids, [&](std::uint32_t uid) { return uid < m_uidnext; });
+    for (auto& p : verified(uids, identity, m_config.folder, "HEADER", deadline)) {
+        if (p.probe.id == id) return p;
+    }
+    for (const auto& junk : m_config.junk_folders) {
+        select(junk, deadline);
+        for (auto& p : verified(search(by_id, deadline), identity, junk, "HEADER", deadline)) {
+            if (p.probe.id == id) return p;
+        }
+    }
+    return std::nullopt;
+}
+
+void ImapSession::wait_for_change(const Deadline& until, const Deadline& deadline,
+                                  bool allow_idle) {
+    select(m_config.folder, deadline);
+    if (!m_idle || !allow_idle) {
+        m_conn.wait_readable(until);  // nothing is outstanding: just let the interval pass
+        return;
+    }
+    std::string tag = "mp" + std::to_string(++m_tag);
+    m_conn.send_line(tag + " IDLE", deadline, "IDLE response");
+    std::string first = m_conn.read_line(deadline, "IDLE response");
+    if (!first.starts_with("+")) {
+        throw critical("IMAP IDLE refused by " + m_config.endpoint.display() + ": " +
+                       sanitize_text(first));
+    }
+    auto before = m_exists;
+    std::size_t lines = 0;
+    while (m_exists <= before && m_conn.wait_readable(until)) {
+        track(m_conn.read_line(deadline, "IDLE notification"));
+        if (++lines > 100000) {
+            throw critical("IMAP server " + m_config.endpoint.display() + " flooded IDLE");
+        }
+    }
+    m_conn.send_line("DONE", deadline, "IDLE end");
+    for (;;) {
+        std::string line = m_conn.read_line(deadline, "IDLE end");
+        if (line.starts_with("* ")) {
+            track(line);
+        } else if (line.starts_with(tag + " ")) {
+            return;
+        }
+    }
+}
+
+void ImapSession::remove(const std::vector<FoundProbe>& probes, const Deadline& deadline) {
+    std::vector<std::string> folders;
+    for (const auto& p : probes) {
+        if (std::find(folders.begin(), folders.end(), p.folder) == folders.end()) {
+            folders.push_back(p.folder);
+        }
+    }
+    for (const auto& folder : folders) {
+        std::vector<std::uint32_t> uids;
+        for (const auto& p : probes) {
+            if (p.folder == folder) uids.push_back(p.ref);
+        }
+        select(folder, deadline);
+        std::string set = imap::uid_set(uids);
+        command("UID STORE " + set + " +FLAGS.SILENT (\\Deleted)", deadline, "UID STORE");
+        if (m_caps.count("UIDPLUS")) {
+            command("UID EXPUNGE " + set, deadline, "UID EXPUNGE");
+        } else {
+            // A plain EXPUNGE would also remove messages others flagged: never.
+            m_notes.push_back("server lacks UIDPLUS: probe flagged \\Deleted, not expunged");
+        }
+    }
+    select(m_config.folder, deadline);
+}
+
+void ImapSession::close(const Deadline& deadline) noexcept {
+    if (!m_open) return;
+    m_open = false;
+    try {
+        command("LOGOUT", deadline, "LOGOUT");
+    } catch (...) {
+        // Logging out is a courtesy; the result is already known.
+    }
+}
+
+}  // namespace mailprobe::mailbox

@@ -1,0 +1,60 @@
+#pragma once
+// IMAP over our own line connection: SELECT, UID SEARCH restricted to messages newer than
+// the session start, header FETCH, IDLE, and deletion by exact UID.
+#include <functional>
+#include <set>
+
+#include "mailbox/session.hpp"
+
+namespace mailprobe::mailbox {
+
+class ImapSession : public MailboxSession {
+public:
+    explicit ImapSession(MailboxConfig config);
+
+    LoginTimes open(const Deadline& deadline) override;
+    std::vector<FoundProbe> identity_probes(const probe::Identity& identity,
+                                            const Deadline& deadline) override;
+    std::optional<FoundProbe> find(const probe::Identity& identity, const std::string& id,
+                                   const Deadline& deadline) override;
+    void wait_for_change(const Deadline& until, const Deadline& deadline, bool allow_idle) override;
+    void remove(const std::vector<FoundProbe>& probes, const Deadline& deadline) override;
+    void close(const Deadline& deadline) noexcept override;
+
+    std::optional<Clock::time_point> last_change() const override { return m_last_change; }
+    bool idle_active() const override { return m_idle; }
+    std::uint32_t message_count() const override { return m_exists; }
+    std::vector<std::string> transcript() const override;
+    std::vector<std::string> notes() const override { return m_notes; }
+
+private:
+    using Untagged = std::function<void(const std::string& line, const std::string* literal)>;
+
+    // Sends one command and reads to its tagged reply; NO/BAD throw naming `stage`.
+    void command(const std::string& text, const Deadline& deadline, const std::string& stage,
+                 const Untagged& on_untagged = {});
+    void track(const std::string& line);  // EXISTS / EXPUNGE / BYE bookkeeping
+    void select(const std::string& folder, const Deadline& deadline);
+    std::vector<std::uint32_t> search(const std::string& criteria, const Deadline& deadline);
+    // uid -> header block
+    std::vector<std::pair<std::uint32_t, std::string>> fetch_headers(
+        const std::vector<std::uint32_t>& uids, const std::string& section,
+        const Deadline& deadline);
+    std::vector<FoundProbe> verified(const std::vector<std::uint32_t>& uids,
+                                     const probe::Identity& identity, const std::string& folder,
+                                     const std::string& section, const Deadline& deadline);
+
+    MailboxConfig m_config;
+    LineConnection m_conn;
+    unsigned m_tag = 0;
+    std::set<std::string> m_caps;
+    std::string m_selected;
+    std::uint32_t m_exists = 0;
+    std::uint32_t m_uidnext = 0;  // of m_config.folder at open(): our probe's UID is >= this
+    bool m_idle = false;
+    bool m_open = false;
+    std::optional<Clock::time_point> m_last_change;
+    std::vector<std::string> m_notes;
+};
+
+}  // namespace mailprobe::mailbox

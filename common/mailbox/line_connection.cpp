@@ -1,0 +1,134 @@
+#include "mailbox/line_connection.hpp"
+
+#include <poll.h>
+
+#include "output/perfdata.hpp"
+#include "output/sanitize.hpp"
+
+namespace mailprobe::mailbox {
+
+LineConnection::LineConnection(curl::Endpoint endpoint, curl::TlsOptions tls,
+                               curl::Credentials credentials)
+    : m_endpoint(std::move(endpoint)),
+      m_tls(std::move(tls)),
+      m_credentials(std::move(credentials)),
+      m_transcript(protocol_name()) {}
+
+std::string LineConnection::protocol_name() const {
+    return m_endpoint.protocol == "imap" ? "IMAP" : "POP3";
+}
+
+LoginTimes LineConnection::open(const Deadline& deadline) {
+    m_transcript.attach(m_easy);
+    curl::apply_endpoint(m_easy, m_resolve, m_endpoint, m_tls, &m_credentials, deadline);
+    m_easy.set(CURLOPT_CONNECT_ONLY, 1L);
+    CURLcode code = curl_easy_perform(m_easy.get());
+    if (code != CURLE_OK) {
+        throw curl::transfer_failure(code, m_easy, m_transcript, m_endpoint, deadline,
+                                     &m_credentials);
+    }
+    m_socket = m_easy.active_socket();
+    if (m_socket == CURL_SOCKET_BAD) {
+        throw critical(protocol_name() + " connection to " + m_endpoint.display() + " lost");
+    }
+    LoginTimes t;
+    t.connect_s = m_easy.info_seconds(CURLINFO_CONNECT_TIME_T);
+    double app = m_easy.info_seconds(CURLINFO_APPCONNECT_TIME_T);
+    t.tls_s = app > 0 ? app - t.connect_s : 0;
+    t.login_s = m_easy.info_seconds(CURLINFO_TOTAL_TIME_T) - std::max(app, t.connect_s);
+    return t;
+}
+
+void LineConnection::fail_timeout(const Deadline& deadline, std::string_view stage) const {
+    throw critical("timeout after " + format_number(deadline.budget_s()) + " s waiting for " +
+                   protocol_name() + " " + std::string(stage) + " from " + m_endpoint.display());
+}
+
+void LineConnection::send_line(std::string_view line, const Deadline& deadline,
+                               std::string_view stage) {
+    m_transcript.on_client(line);
+    std::string data = std::string(line) + "\r\n";
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+        size_t n = 0;
+        CURLcode code = curl_easy_send(m_easy.get(), data.data() + sent, data.size() - sent, &n);
+        if (code == CURLE_AGAIN) {
+            pollfd p{m_socket, POLLOUT, 0};
+            int ms = static_cast<int>(std::min<std::int64_t>(deadline.remaining_ms(), 1 << 30));
+            if (ms <= 0 || ::poll(&p, 1, ms) <= 0) fail_timeout(deadline, stage);
+            continue;
+        }
+        if (code != CURLE_OK) {
+            throw critical(protocol_name() + " connection to " + m_endpoint.display() +
+                           " lost while sending " + std::string(stage) + ": " +
+                           curl_easy_strerror(code));
+        }
+        sent += n;
+    }
+}
+
+bool LineConnection::try_recv() {
+    if (m_closed) return false;
+    char buf[16384];
+    size_t n = 0;
+    CURLcode code = curl_easy_recv(m_easy.get(), buf, sizeof buf, &n);
+    if (code == CURLE_AGAIN) return false;
+    if (code != CURLE_OK || n == 0) {
+        m_closed = true;
+        return false;
+    }
+    m_buffer.append(buf, n);
+    return true;
+}
+
+void LineConnection::fill(const Deadline& deadline, std::string_view stage) {
+    // libcurl may hold decrypted TLS data the socket no longer shows: ask it first.
+    while (!try_recv()) {
+        if (m_closed) {
+            throw critical(protocol_name() + " server " + m_endpoint.display() +
+                           " closed the connection while we waited for " + std::string(stage));
+        }
+        pollfd p{m_socket, POLLIN, 0};
+        int ms = static_cast<int>(std::min<std::int64_t>(deadline.remaining_ms(), 1 << 30));
+        if (ms <= 0 || ::poll(&p, 1, ms) <= 0) fail_timeout(deadline, stage);
+    }
+}
+
+std::string LineConnection::read_line(const Deadline& deadline, std::string_view stage) {
+    std::size_t scanned = 0;
+    for (;;) {
+        auto eol = m_buffer.find('\n', scanned);
+        if (eol != std::string::npos) {
+            std::string line = m_buffer.substr(0, eol);
+            m_buffer.erase(0, eol + 1);
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            m_transcript.on_server(line);
+            return line;
+        }
+        scanned = m_buffer.size();
+        if (m_buffer.size() > k_max_line) {
+            throw critical(protocol_name() + " server " + m_endpoint.display() +
+                           " sent a line longer than 1 MiB while we waited for " +
+                           std::string(stage));
+        }
+        fill(deadline, stage);
+    }
+}
+
+std::string LineConnection::read_bytes(std::size_t count, const Deadline& deadline,
+                                       std::string_view stage) {
+    while (m_buffer.size() < count) fill(deadline, stage);
+    std::string out = m_buffer.substr(0, count);
+    m_buffer.erase(0, count);
+    return out;
+}
+
+bool LineConnection::wait_readable(const Deadline& until) {
+    if (!m_buffer.empty() || try_recv()) return true;
+    if (m_closed) return true;  // the next read reports the close
+    pollfd p{m_socket, POLLIN, 0};
+    int ms = static_cast<int>(std::min<std::int64_t>(until.remaining_ms(), 1 << 30));
+    return ms > 0 && ::poll(&p, 1, ms) > 0;
+}
+
+}  // namespace mailprobe::mailbox

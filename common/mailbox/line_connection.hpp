@@ -1,0 +1,59 @@
+#pragma once
+// A logged-in IMAP or POP3 connection that we speak line by line ourselves: libcurl does
+// the connect, STARTTLS/TLS and SASL login (CURLOPT_CONNECT_ONLY), then hands us the
+// socket through curl_easy_send/recv. Needed for IMAP IDLE and for exact control of
+// what is deleted. Every wait is bounded by a deadline and names its stage.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/deadline.hpp"
+#include "curl/connection.hpp"
+#include "curl/transcript.hpp"
+
+namespace mailprobe::mailbox {
+
+struct LoginTimes {
+    double connect_s = 0;
+    double tls_s = 0;
+    double login_s = 0;  // greeting, capabilities, STARTTLS and authentication
+};
+
+class LineConnection {
+public:
+    static constexpr std::size_t k_max_line = 1 << 20;  // a longer line is hostile
+
+    LineConnection(curl::Endpoint endpoint, curl::TlsOptions tls, curl::Credentials credentials);
+
+    LoginTimes open(const Deadline& deadline);
+
+    void send_line(std::string_view line, const Deadline& deadline, std::string_view stage);
+    // One line without its CRLF. Throws CheckFailure on timeout, close or an overlong line.
+    std::string read_line(const Deadline& deadline, std::string_view stage);
+    std::string read_bytes(std::size_t count, const Deadline& deadline, std::string_view stage);
+    // True when a line (or part of one) can be read before `until`; false on timeout.
+    bool wait_readable(const Deadline& until);
+
+    const curl::Endpoint& endpoint() const { return m_endpoint; }
+    const curl::Credentials& credentials() const { return m_credentials; }
+    curl::Transcript& transcript() { return m_transcript; }
+    std::string protocol_name() const;  // "IMAP" / "POP3"
+
+private:
+    // Reads what is available into m_buffer; waits at most until the deadline.
+    void fill(const Deadline& deadline, std::string_view stage);
+    bool try_recv();  // non-blocking; false when nothing was available
+    [[noreturn]] void fail_timeout(const Deadline& deadline, std::string_view stage) const;
+
+    curl::Endpoint m_endpoint;
+    curl::TlsOptions m_tls;
+    curl::Credentials m_credentials;
+    curl::Easy m_easy;
+    curl::Slist m_resolve;
+    curl::Transcript m_transcript;
+    curl_socket_t m_socket = CURL_SOCKET_BAD;
+    std::string m_buffer;
+    bool m_closed = false;
+};
+
+}  // namespace mailprobe::mailbox

@@ -1,0 +1,141 @@
+#include "mailbox/pop3_session.hpp"
+
+#include <charconv>
+#include <thread>
+
+#include "core/error.hpp"
+#include "output/sanitize.hpp"
+
+namespace mailprobe::mailbox {
+
+namespace {
+constexpr std::size_t k_max_header = 4u << 20;
+}
+
+LoginTimes Pop3Session::open(const Deadline& deadline) {
+    m_conn =
+        std::make_unique<LineConnection>(m_config.endpoint, m_config.tls, m_config.credentials);
+    LoginTimes times = m_conn->open(deadline);
+    ++m_generation;
+    std::string stat = command("STAT", deadline, "STAT");
+    // "+OK 12 34567": only the count matters; sizes are never trusted.
+    std::string_view rest(stat);
+    rest.remove_prefix(std::min<std::size_t>(4, rest.size()));
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), m_count);
+    if (ec != std::errc()) {
+        throw critical("POP3 server " + m_config.endpoint.display() +
+                       " sent a malformed STAT reply: " + sanitize_text(stat));
+    }
+    return times;
+}
+
+void Pop3Session::ensure_open(const Deadline& deadline) {
+    if (!m_conn) open(deadline);
+}
+
+std::string Pop3Session::command(const std::string& text, const Deadline& deadline,
+                                 const std::string& stage) {
+    m_conn->send_line(text, deadline, stage + " response");
+    std::string reply = m_conn->read_line(deadline, stage + " response");
+    if (!reply.starts_with("+OK")) {
+        throw critical("POP3 " + stage + " failed on " + m_config.endpoint.display() + ": " +
+                       sanitize_text(reply));
+    }
+    return reply;
+}
+
+std::string Pop3Session::multiline(const Deadline& deadline, const std::string& stage) {
+    std::string body;
+    for (;;) {
+        std::string line = m_conn->read_line(deadline, stage + " response");
+        if (line == ".") return body;
+        if (line.starts_with(".")) line.erase(0, 1);  // dot-stuffing
+        body += line + "\r\n";
+        if (body.size() > k_max_header) {
+            throw critical("POP3 server " + m_config.endpoint.display() +
+                           " sent more than 4 MiB of headers in reply to " + stage);
+        }
+    }
+}
+
+std::vector<FoundProbe> Pop3Session::scan(const probe::Identity& identity,
+                                          const std::string& stop_id, const Deadline& deadline) {
+    ensure_open(deadline);
+    std::vector<FoundProbe> out;
+    auto limit = static_cast<std::uint32_t>(std::max(1, m_config.scan_limit));
+    std::uint32_t lowest = m_count > limit ? m_count - limit + 1 : 1;
+    for (std::uint32_t n = m_count; n >= lowest && n > 0; --n) {
+        std::string stage = "TOP " + std::to_string(n);
+        command(stage + " 0", deadline, stage);
+        std::string header = multiline(deadline, stage);
+        if (auto p = probe_in_header(header, identity)) {
+            out.push_back(FoundProbe{*p, "INBOX", n, std::move(header), m_generation});
+            if (p->id == stop_id) break;
+        }
+    }
+    return out;
+}
+
+std::vector<FoundProbe> Pop3Session::identity_probes(const probe::Identity& identity,
+                                                     const Deadline& deadline) {
+    return scan(identity, "", deadline);
+}
+
+std::optional<FoundProbe> Pop3Session::find(const probe::Identity& identity, const std::string& id,
+                                            const Deadline& deadline) {
+    for (auto& p : scan(identity, id, deadline)) {
+        if (p.probe.id == id) return p;
+    }
+    return std::nullopt;
+}
+
+void Pop3Session::wait_for_change(const Deadline& until, const Deadline& deadline, bool) {
+    // The maildrop only shows new mail to a new session.
+    if (m_conn) quit(deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(until.remaining_ms()));
+    ensure_open(deadline);
+}
+
+void Pop3Session::remove(const std::vector<FoundProbe>& probes, const Deadline& deadline) {
+    if (probes.empty()) return;
+    for (const auto& p : probes) {
+        // Message numbers from another session may now name someone else's mail.
+        if (!m_conn || p.session != m_generation) {
+            throw unknown("internal error: POP3 message number from an earlier session");
+        }
+    }
+    for (const auto& p : probes) {
+        command("DELE " + std::to_string(p.ref), deadline, "DELE " + std::to_string(p.ref));
+    }
+    // POP3 applies deletions only when QUIT succeeds.
+    quit(deadline);
+}
+
+void Pop3Session::quit(const Deadline& deadline) {
+    try {
+        command("QUIT", deadline, "QUIT");
+    } catch (...) {
+        keep_transcript();
+        m_conn.reset();
+        throw;
+    }
+    keep_transcript();
+    m_conn.reset();
+}
+
+void Pop3Session::keep_transcript() {
+    if (!m_conn) return;
+    for (const auto& line : m_conn->transcript().lines()) {
+        if (m_transcript.size() < 400) m_transcript.push_back(line);
+    }
+}
+
+void Pop3Session::close(const Deadline& deadline) noexcept {
+    if (!m_conn) return;
+    try {
+        quit(deadline);
+    } catch (...) {
+    }
+}
+
+}  // namespace mailprobe::mailbox

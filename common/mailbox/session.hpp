@@ -1,0 +1,76 @@
+#pragma once
+// A mailbox we look for probes in, over IMAP or POP3. The plugins only use this interface.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/deadline.hpp"
+#include "curl/connection.hpp"
+#include "mailbox/line_connection.hpp"
+#include "probe/probe.hpp"
+
+namespace mailprobe::mailbox {
+
+struct MailboxConfig {
+    curl::Endpoint endpoint;  // protocol "imap" or "pop3"
+    curl::TlsOptions tls;
+    curl::Credentials credentials;
+    std::string folder = "INBOX";           // IMAP only
+    std::vector<std::string> junk_folders;  // IMAP only
+    double poll_interval_s = 1.0;
+    bool use_idle = true;
+    int scan_limit = 50;  // POP3: how many of the newest messages are examined
+
+    // "imap://user@host:143/INBOX", for messages.
+    std::string display() const;
+};
+
+// A message whose X-Mailprobe tag verified with our identity.
+struct FoundProbe {
+    probe::Probe probe;
+    std::string folder;         // where it was (IMAP), "INBOX" for POP3
+    std::uint32_t ref = 0;      // IMAP UID or POP3 message number
+    std::string header;         // the whole header block (IMAP find() only)
+    std::uint64_t session = 0;  // POP3: numbers are only valid in the session that saw them
+};
+
+class MailboxSession {
+public:
+    using Clock = std::chrono::steady_clock;
+    virtual ~MailboxSession() = default;
+
+    // Connect, log in and open the folder. After open(), a new message can be told apart
+    // from those already there (IMAP: UIDNEXT).
+    virtual LoginTimes open(const Deadline& deadline) = 0;
+    // Every verified probe of this identity in the folder (and junk folders).
+    virtual std::vector<FoundProbe> identity_probes(const probe::Identity& identity,
+                                                    const Deadline& deadline) = 0;
+    // The probe with this id, if it is visible now.
+    virtual std::optional<FoundProbe> find(const probe::Identity& identity, const std::string& id,
+                                           const Deadline& deadline) = 0;
+    // Returns when the mailbox may have changed, or at `until`. Without allow_idle (or
+    // IDLE support) it simply lets the time pass.
+    virtual void wait_for_change(const Deadline& until, const Deadline& deadline,
+                                 bool allow_idle) = 0;
+    // Deletes exactly these messages (verified probes only, by UID / number).
+    virtual void remove(const std::vector<FoundProbe>& probes, const Deadline& deadline) = 0;
+    virtual void close(const Deadline& deadline) noexcept = 0;
+
+    // When the server last told us of new mail (IMAP IDLE), if it did.
+    virtual std::optional<Clock::time_point> last_change() const = 0;
+    virtual bool idle_active() const = 0;
+    virtual std::uint32_t message_count() const = 0;
+    virtual std::vector<std::string> transcript() const = 0;
+    virtual std::vector<std::string> notes() const = 0;
+};
+
+std::unique_ptr<MailboxSession> make_session(const MailboxConfig& config);
+
+// Parses and verifies the X-Mailprobe field of a header block.
+std::optional<probe::Probe> probe_in_header(const std::string& header,
+                                            const probe::Identity& identity);
+
+}  // namespace mailprobe::mailbox

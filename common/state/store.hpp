@@ -1,0 +1,74 @@
+#pragma once
+// The --async state store: one file per check identity in a state directory, replaced
+// atomically and serialised by a lock file, because runs can be SIGKILLed at any point and
+// runs of one identity can overlap (Icinga retries).
+#include <optional>
+#include <string>
+
+#include "core/deadline.hpp"
+#include "state/model.hpp"
+#include "state/posix.hpp"
+
+namespace mailprobe::state {
+
+// Environment variable consulted when --state-dir is not given.
+inline constexpr const char* state_dir_env = "MAILPROBE_STATE_DIR";
+inline constexpr const char* default_state_dir = "/var/lib/mailprobe";
+
+class StateDir {
+public:
+    // dir from --state-dir, else $MAILPROBE_STATE_DIR, else /var/lib/mailprobe. Creates it
+    // (and missing parents) with mode 0700. Unusable (cannot create, not a directory, cannot
+    // create files in it) -> CheckFailure(unknown) naming the path and the OS error.
+    static StateDir open(const std::optional<std::string>& dir);
+
+    const std::string& path() const { return m_path; }
+
+    // "<dir>/<sanitized identity prefix>-<16 hex of SHA-256(identity)>.state". Distinct
+    // identities that collide on the name are caught by the identity recorded in the file.
+    std::string state_path(const std::string& identity) const;
+
+    // The probe HMAC key from "<dir>/probe.key" (64 hex digits, mode 0600), created on first
+    // use; concurrent first uses agree on one key. The key is the hex text itself, so the file
+    // can be copied to another host and given to --probe-secret-file unchanged.
+    // Existing but malformed (not hex, under 16 bytes of key) -> unknown "corrupt key file".
+    std::string load_or_create_key() const;
+
+private:
+    explicit StateDir(std::string path) : m_path(std::move(path)) {}
+    std::string m_path;
+};
+
+// RAII: holds an exclusive flock on "<state_path>.lock" for its lifetime.
+class LockedState {
+public:
+    // Polls the lock until the deadline -> unknown "state file <path> is locked by another
+    // run (waited N s)". Tries once even if the deadline has already passed.
+    static LockedState acquire(const StateDir& dir, const std::string& identity,
+                               const Deadline& deadline);
+
+    const std::string& path() const { return m_path; }
+
+    // Missing file -> a fresh state for the identity. Corrupt, unsupported version or another
+    // identity's file -> throws, and save() refuses to overwrite it afterwards.
+    CheckState load();
+
+    // Atomic replace (tmp file, fsync, rename, fsync dir). state.identity must be ours.
+    void save(const CheckState& state);
+
+private:
+    LockedState(detail::UniqueFd lock, std::string path, std::string identity)
+        : m_lock(std::move(lock)), m_path(std::move(path)), m_identity(std::move(identity)) {}
+    void remove_stale_temp_files() const;
+
+    detail::UniqueFd m_lock;  // closing it releases the flock
+    std::string m_path;
+    std::string m_identity;
+    bool m_load_failed = false;
+};
+
+// A key given with --probe-secret-file: the whole file with trailing newlines (and CRs)
+// stripped; must not be empty.
+std::string read_key_file(const std::string& path);
+
+}  // namespace mailprobe::state
