@@ -55,24 +55,29 @@ std::optional<Arrival> wait_for_probe(mailbox::MailboxSession& session,
     }
 }
 
-CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config,
-                                 const mailbox::LoginTimes& login,
-                                 const mailbox::MailboxSession& session, int verbosity) {
+MailboxStage mailbox_stage(const mailbox::MailboxSession& session,
+                           const mailbox::LoginTimes& login) {
+    return MailboxStage{login, session.notes(), session.transcript(), session.idle_active()};
+}
+
+CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config, const MailboxStage& stage,
+                                 int verbosity) {
     CheckResult r;
-    r.summary = "logged in to " + config.display() + " in " +
+    const auto& login = stage.login;
+    r.summary = "mailbox: logged in to " + config.display() + " in " +
                 format_number(login.connect_s + login.tls_s + login.login_s) + " s";
     r.perfdata.push_back(seconds_datum("mailbox_connect", login.connect_s));
     if (config.endpoint.tls != curl::TlsMode::none) {
         r.perfdata.push_back(seconds_datum("mailbox_tls", login.tls_s));
     }
     r.perfdata.push_back(seconds_datum("mailbox_login", login.login_s));
-    for (const auto& note : session.notes()) r.details.push_back("note: " + note);
+    for (const auto& note : stage.notes) r.details.push_back("note: " + note);
     if (verbosity >= 2) {
-        r.details.push_back(std::string("arrival noticed by ") +
-                            (session.idle_active() ? "IMAP IDLE" : "polling"));
+        r.details.push_back(std::string("arrival watched with ") +
+                            (stage.idle ? "IMAP IDLE" : "polling"));
     }
     if (verbosity >= 3) {
-        for (const auto& line : session.transcript()) r.details.push_back(line);
+        r.details.insert(r.details.end(), stage.transcript.begin(), stage.transcript.end());
     }
     return r;
 }

@@ -31,10 +31,19 @@ std::optional<Arrival> wait_for_probe(mailbox::MailboxSession& session,
                                       const probe::Identity& identity, const std::string& id,
                                       const Deadline& wait_until, const Deadline& deadline);
 
-// Perfdata and long output of the mailbox stage.
-CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config,
-                                 const mailbox::LoginTimes& login,
-                                 const mailbox::MailboxSession& session, int verbosity);
+// What the mailbox stage reports, kept after the session is closed.
+struct MailboxStage {
+    mailbox::LoginTimes login;
+    std::vector<std::string> notes;
+    std::vector<std::string> transcript;
+    bool idle = false;
+};
+MailboxStage mailbox_stage(const mailbox::MailboxSession& session,
+                           const mailbox::LoginTimes& login);
+
+// Perfdata (mailbox_connect, mailbox_tls, mailbox_login) and long output of the stage.
+CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config, const MailboxStage& stage,
+                                 int verbosity);
 
 // "14:02:03" (UTC) for a Unix time in ms.
 std::string clock_time(std::int64_t unix_ms);

@@ -4,7 +4,6 @@
 #include <mutex>
 #include <thread>
 
-#include "checks/mailbox_flow.hpp"
 #include "core/error.hpp"
 #include "options/mailbox_options.hpp"
 #include "options/probe_options.hpp"
@@ -19,7 +18,7 @@ const StandardDefaults& RoundTripConfig::defaults() {
 
 void RoundTripConfig::declare(OptionSet& o) {
     add_standard_options(o, defaults());
-    add_smtp_options(o, true);
+    add_smtp_options(o);
     add_mailbox_options(o);
     o.section("Round trip options")
         .value("wait", 0, "SECONDS", "How long to wait for the probe; must end before --timeout",
@@ -31,7 +30,7 @@ void RoundTripConfig::declare(OptionSet& o) {
 RoundTripConfig RoundTripConfig::from(const ParsedOptions& p) {
     RoundTripConfig c;
     c.standard = standard_config(p, defaults());
-    c.smtp = smtp_options_from(p, true, c.warnings);
+    c.smtp = smtp_options_from(p, c.warnings);
     c.mailbox = mailbox_config_from(p, c.smtp.server.tls, c.warnings);
     c.wait_s = p.seconds("wait").value_or(std::min(35.0, c.standard.timeout_s * 0.7));
     if (c.wait_s >= c.standard.timeout_s) {
@@ -46,8 +45,8 @@ RoundTripConfig RoundTripConfig::from(const ParsedOptions& p) {
 
 namespace {
 
-// Lets the SMTP side hold the message body until the mailbox is open, so that the probe
-// can only arrive after the mailbox noted where new mail starts.
+// Lets the sending side hold the message body until the mailbox is open, so that the
+// probe can only arrive after the mailbox noted where new mail starts (IMAP UIDNEXT).
 class ReadyGate {
 public:
     void open(bool ok) {
@@ -67,106 +66,109 @@ private:
     int m_state = 0;
 };
 
-struct MailboxSide {
-    mailbox::LoginTimes login;
-    int stale_removed = 0;
-    std::exception_ptr error;
-};
+double seconds_between(SteadyTime from, SteadyTime to) {
+    return std::chrono::duration<double>(to - from).count();
+}
 
 }  // namespace
 
-CheckResult run_roundtrip(const RoundTripConfig& c) {
-    Deadline deadline = Deadline::after_seconds(c.standard.timeout_s);
-    const auto& smtp_ep = c.smtp.server.endpoint;
-    auto prepared = prepare_probe(c.smtp, c.identity, "SMTP " + smtp_ep.display());
+RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadline) {
+    RoundTripRun run;
+    auto prepared = prepare_probe(c.smtp, c.identity, planned_route(c.smtp));
+    run.probe = prepared.probe;
     auto session = mailbox::make_session(c.mailbox);
     ReadyGate gate;
-    MailboxSide side;
-    std::int64_t stale_ms = static_cast<std::int64_t>(c.standard.timeout_s * 1000);
+    mailbox::LoginTimes login;
+    std::exception_ptr mailbox_error, send_error;
+    auto stale_ms = static_cast<std::int64_t>(c.standard.timeout_s * 1000);
     // Log in (and clear old probes) while the probe is being submitted.
     std::thread mailbox_thread([&] {
         try {
-            side.login = session->open(deadline);
+            login = session->open(deadline);
             gate.open(true);
-            side.stale_removed =
-                remove_stale_probes(*session, c.identity, prepared.probe.id, stale_ms, deadline);
+            run.stale_removed =
+                remove_stale_probes(*session, c.identity, run.probe.id, stale_ms, deadline);
         } catch (...) {
-            side.error = std::current_exception();
+            mailbox_error = std::current_exception();
             gate.open(false);
         }
     });
-    std::optional<smtp::SendOutcome> sent;
-    std::exception_ptr send_error;
     try {
-        sent = smtp::send_message(c.smtp.server, c.smtp.envelope, prepared.message, deadline,
-                                  [&] { return gate.wait(deadline); });
+        run.sent =
+            send_probe(c.smtp, prepared.message, deadline, [&] { return gate.wait(deadline); });
     } catch (...) {
         send_error = std::current_exception();
     }
     mailbox_thread.join();
-    if (side.error) std::rethrow_exception(side.error);
+    if (mailbox_error) std::rethrow_exception(mailbox_error);
     if (send_error) std::rethrow_exception(send_error);
 
-    CheckResult result;
-    for (const auto& w : c.warnings) result.details.push_back("note: " + w);
-    result.add_child(smtp_stage_result(*sent, smtp_ep, c.standard.verbosity))
-        .summary.insert(0, "SMTP: ");
-    CheckResult& mbox = result.add_child(
-        mailbox_stage_result(c.mailbox, side.login, *session, c.standard.verbosity));
-    mbox.summary.insert(0, "mailbox: ");
-    if (side.stale_removed > 0) {
-        result.details.push_back("removed " + std::to_string(side.stale_removed) +
-                                 " stale probe(s) of earlier runs");
-    }
-    Deadline wait_until = deadline.capped(
-        std::chrono::milliseconds(static_cast<std::int64_t>(c.wait_s * 1000) -
-                                  static_cast<std::int64_t>(deadline.elapsed_s() * 1000)));
-    auto arrival =
-        wait_for_probe(*session, c.mailbox, c.identity, prepared.probe.id, wait_until, deadline);
-    PerfDatum stale = count_datum("stale_removed", side.stale_removed);
-    if (!arrival) {
-        session->close(deadline);
-        result.status = Status::critical;
-        result.summary = "probe " + prepared.probe.id + " sent " +
-                         clock_time(prepared.probe.sent_ms) + " via " + smtp_ep.display() +
-                         " not in " + c.mailbox.display() + " after " + format_number(c.wait_s) +
-                         " s";
-        result.perfdata.push_back(stale);
-        result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
-        return result;
-    }
-    double delivery = std::max(
-        0.0, std::chrono::duration<double>(arrival->visible_at - sent->accepted_at).count());
-    double delete_s = 0;
-    if (!c.keep) {
-        auto t0 = std::chrono::steady_clock::now();
-        session->remove({arrival->found}, deadline);
-        delete_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    auto wait_ms = static_cast<std::int64_t>((c.wait_s - deadline.elapsed_s()) * 1000);
+    Deadline wait_until =
+        deadline.capped(std::chrono::milliseconds(std::max<std::int64_t>(0, wait_ms)));
+    run.arrival =
+        wait_for_probe(*session, c.mailbox, c.identity, run.probe.id, wait_until, deadline);
+    if (run.arrival) {
+        run.delivery_s =
+            std::max(0.0, seconds_between(run.sent.outcome.accepted_at, run.arrival->visible_at));
+        if (!c.keep) {
+            auto t0 = std::chrono::steady_clock::now();
+            session->remove({run.arrival->found}, deadline);
+            run.delete_s = seconds_between(t0, std::chrono::steady_clock::now());
+        }
     }
     session->close(deadline);
-    result.status = c.standard.thresholds.evaluate(delivery);
-    result.summary = "probe delivered in " + format_number(delivery) + " s (" + smtp_ep.display() +
-                     " -> " + c.mailbox.display() + ")";
-    if (arrival->found.folder != c.mailbox.folder) {
-        result.status = worst(result.status, Status::warning);
-        result.summary = "probe delivered to " + arrival->found.folder + " instead of " +
-                         c.mailbox.folder + " in " + format_number(delivery) + " s";
-    } else if (result.status != Status::ok) {
-        result.summary += ", beyond threshold";
+    run.mailbox = mailbox_stage(*session, login);
+    return run;
+}
+
+CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
+                             const Deadline& deadline) {
+    CheckResult result;
+    for (const auto& w : c.warnings) result.details.push_back("note: " + w);
+    result.add_child(send_stage_result(run.sent, c.standard.verbosity)).summary.insert(0, "send: ");
+    result.add_child(mailbox_stage_result(c.mailbox, run.mailbox, c.standard.verbosity));
+    if (run.stale_removed > 0) {
+        result.details.push_back("removed " + std::to_string(run.stale_removed) +
+                                 " stale probe(s) of earlier runs");
     }
-    if (side.stale_removed > 0) {
-        result.summary += "; removed " + std::to_string(side.stale_removed) + " stale probes";
+    if (!run.arrival) {
+        result.status = Status::critical;
+        result.summary = "probe " + run.probe.id + " sent " + clock_time(run.probe.sent_ms) +
+                         " via " + run.sent.via + " not in " + c.mailbox.display() + " after " +
+                         format_number(c.wait_s) + " s";
+    } else {
+        result.status = c.standard.thresholds.evaluate(run.delivery_s);
+        result.summary = "probe delivered in " + format_number(run.delivery_s) + " s (" +
+                         run.sent.via + " -> " + c.mailbox.display() + ")";
+        if (run.arrival->found.folder != c.mailbox.folder) {
+            result.status = worst(result.status, Status::warning);
+            result.summary = "probe delivered to " + run.arrival->found.folder + " instead of " +
+                             c.mailbox.folder + " in " + format_number(run.delivery_s) + " s";
+        } else if (result.status != Status::ok) {
+            result.summary += ", beyond threshold";
+        }
+        if (c.standard.verbosity >= 1) {
+            result.details.push_back("probe " + run.probe.id + " of check '" + c.identity.name +
+                                     "'" + (c.keep ? " kept in the mailbox" : " deleted"));
+        }
+        result.perfdata.push_back(
+            seconds_datum("delivery", run.delivery_s, &c.standard.thresholds));
+        result.perfdata.push_back(seconds_datum("mailbox_search", run.arrival->search_s));
+        if (!c.keep) result.perfdata.push_back(seconds_datum("mailbox_delete", run.delete_s));
     }
-    if (c.standard.verbosity >= 1) {
-        result.details.push_back("probe " + prepared.probe.id + " of check '" + c.identity.name +
-                                 "'" + (c.keep ? " kept in the mailbox" : " deleted"));
+    if (run.stale_removed > 0) {
+        result.summary += "; removed " + std::to_string(run.stale_removed) + " stale probes";
     }
-    result.perfdata.push_back(seconds_datum("delivery", delivery, &c.standard.thresholds));
-    result.perfdata.push_back(seconds_datum("mailbox_search", arrival->search_s));
-    if (!c.keep) result.perfdata.push_back(seconds_datum("mailbox_delete", delete_s));
-    result.perfdata.push_back(stale);
+    result.perfdata.push_back(count_datum("stale_removed", run.stale_removed));
     result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
     return result;
+}
+
+CheckResult run_roundtrip(const RoundTripConfig& c) {
+    Deadline deadline = Deadline::after_seconds(c.standard.timeout_s);
+    auto run = execute_roundtrip(c, deadline);
+    return roundtrip_result(c, run, deadline);
 }
 
 }  // namespace mailprobe::checks

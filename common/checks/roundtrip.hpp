@@ -1,5 +1,10 @@
 #pragma once
 // check_mail_roundtrip: send a probe, find it in the mailbox, measure, delete only it.
+#include <memory>
+#include <optional>
+
+#include "checks/mailbox_flow.hpp"
+#include "checks/probe_sender.hpp"
 #include "checks/smtp_send.hpp"
 #include "mailbox/session.hpp"
 
@@ -18,6 +23,23 @@ struct RoundTripConfig {
     static void declare(OptionSet& options);
     static RoundTripConfig from(const ParsedOptions& parsed);
 };
+
+// What one round trip did, before it is judged.
+struct RoundTripRun {
+    probe::Probe probe;
+    SendReport sent;
+    MailboxStage mailbox;
+    int stale_removed = 0;
+    std::optional<Arrival> arrival;
+    double delivery_s = 0;
+    double delete_s = 0;
+};
+
+// Sends and waits; throws CheckFailure when sending or the mailbox fails.
+RoundTripRun execute_roundtrip(const RoundTripConfig& config, const Deadline& deadline);
+// Judges a run: delivery thresholds, junk folder, not found.
+CheckResult roundtrip_result(const RoundTripConfig& config, const RoundTripRun& run,
+                             const Deadline& deadline);
 
 CheckResult run_roundtrip(const RoundTripConfig& config);
 

@@ -29,10 +29,6 @@ struct PreparedProbe {
 PreparedProbe prepare_probe(const SmtpOptions& smtp, const probe::Identity& identity,
                             const std::string& via);
 
-// The SMTP stage as a sub-result with perfdata (smtp_connect, smtp_tls, smtp_transaction).
-CheckResult smtp_stage_result(const smtp::SendOutcome& sent, const curl::Endpoint& endpoint,
-                              int verbosity);
-
 // Default probe name: "<this host>:<first recipient>".
 std::string default_probe_name(const SmtpOptions& smtp);
 

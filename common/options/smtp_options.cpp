@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/host.hpp"
 #include "options/standard.hpp"
+#include "smtp/sendmail.hpp"
 
 namespace mailprobe {
 
@@ -25,12 +26,11 @@ curl::TlsOptions tls_trust_from(const ParsedOptions& p) {
     return t;
 }
 
-void add_smtp_options(OptionSet& o, bool host_required) {
+void add_smtp_options(OptionSet& o) {
     o.section("SMTP options")
         .value("smtp-host", 'H', "HOST",
-               host_required ? "SMTP server to send the probe through"
-                             : "SMTP server to send the probe through (default: the recipient "
-                               "domain's MX hosts, in preference order)")
+               "SMTP server to send the probe through (default: the first recipient domain's "
+               "MX hosts, tried in preference order)")
         .value("smtp-port", 'p', "PORT", "SMTP port (25, or 465 with --smtp-tls tls)")
         .value("smtp-tls", 0, "MODE",
                "none, starttls (required: never falls back to plain text) or tls (implicit, "
@@ -42,11 +42,19 @@ void add_smtp_options(OptionSet& o, bool host_required) {
         .value("from", 0, "ADDRESS", "Envelope and header sender (default: the first --to)")
         .multi("to", 0, "ADDRESS", "Recipient of the probe")
         .value("helo", 0, "NAME", "Name to announce in EHLO", "this host's name")
-        .value("subject", 0, "TEXT", "Subject prefix of the probe, shown as [TEXT]", "mailprobe");
+        .value("subject", 0, "TEXT", "Subject prefix of the probe, shown as [TEXT]", "mailprobe")
+        .optional_value("sendmail", "COMMAND",
+                        "Submit through a local sendmail program instead of SMTP (run without a "
+                        "shell; default command: " +
+                            std::string(smtp::k_default_sendmail) + ")",
+                        smtp::k_default_sendmail)
+        .value("dns-server", 0, "IP[:PORT]", "Resolver to ask for MX and address records")
+        .value("retry-deferred", 0, "N",
+               "Retry up to N times after a temporary (4xx) SMTP reply, within the deadline", "0")
+        .value("retry-interval", 0, "SECONDS", "Pause before each retry", "2");
 }
 
-SmtpOptions smtp_options_from(const ParsedOptions& p, bool host_required,
-                              std::vector<std::string>& warnings) {
+SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& warnings) {
     SmtpOptions s;
     auto& ep = s.server.endpoint;
     ep.protocol = "smtp";
@@ -54,8 +62,15 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, bool host_required,
     ep.port = p.port("smtp-port").value_or(ep.tls == curl::TlsMode::tls ? 465 : 25);
     auto host = p.get("smtp-host");
     s.host_given = host.has_value();
-    if (host_required && !host) throw UsageError("--smtp-host (-H) is required");
     ep.host = host.value_or("");
+    if (auto command = p.get("sendmail")) {
+        if (host) throw UsageError("--sendmail and --smtp-host exclude each other");
+        s.sendmail = smtp::split_command(*command);
+        if (s.sendmail.empty()) throw UsageError("--sendmail: empty command");
+    }
+    if (auto server = p.get("dns-server")) s.dns_server = dns::parse_server(*server);
+    s.retry_deferred = p.integer("retry-deferred", 0, 100).value_or(0);
+    s.retry_interval_s = p.seconds("retry-interval").value_or(2);
     s.server.tls = tls_trust_from(p);
     if (auto user = p.get("smtp-user")) {
         auto secret = read_secret(p, "smtp-password", "MAILPROBE_SMTP_PASSWORD", warnings);

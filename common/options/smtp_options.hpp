@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "dns/resolver.hpp"
 #include "options/option_set.hpp"
 #include "smtp/sender.hpp"
 
@@ -12,15 +13,18 @@ struct SmtpOptions {
     smtp::ServerConfig server;
     smtp::Envelope envelope;
     std::string subject_prefix;
-    bool host_given = false;  // false: find the server from the recipient's MX records
+    bool host_given = false;            // false: find the server from the recipient's MX records
+    std::vector<std::string> sendmail;  // non-empty: submit through this local program
+    std::optional<dns::ServerAddress> dns_server;
+    int retry_deferred = 0;  // retries after a 4xx reply
+    double retry_interval_s = 2;
 };
 
 // TLS trust options (--cacert, --insecure) apply to every connection a plugin makes.
 void add_tls_trust_options(OptionSet& options);
 curl::TlsOptions tls_trust_from(const ParsedOptions& parsed);
 
-void add_smtp_options(OptionSet& options, bool host_required);
-SmtpOptions smtp_options_from(const ParsedOptions& parsed, bool host_required,
-                              std::vector<std::string>& warnings);
+void add_smtp_options(OptionSet& options);
+SmtpOptions smtp_options_from(const ParsedOptions& parsed, std::vector<std::string>& warnings);
 
 }  // namespace mailprobe

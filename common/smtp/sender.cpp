@@ -32,7 +32,7 @@ size_t read_callback(char* buffer, size_t size, size_t nitems, void* user) {
 }
 
 // A 4xx/5xx reply in the transcript means the server refused a stage: report its words.
-std::optional<CheckFailure> refusal(const curl::Transcript& t) {
+std::optional<SendError> refusal(const curl::Transcript& t) {
     const std::string& reply = t.last_reply();
     if (reply.size() < 3 || (reply[0] != '4' && reply[0] != '5')) return std::nullopt;
     std::string cmd = t.last_command();
@@ -40,8 +40,12 @@ std::optional<CheckFailure> refusal(const curl::Transcript& t) {
     if (cmd.starts_with("DATA") && !t.data_reply().empty()) cmd = "message (end of DATA)";
     if (cmd.starts_with("MAIL FROM:")) cmd = "MAIL FROM " + cmd.substr(10);
     if (cmd.starts_with("RCPT TO:")) cmd = "RCPT TO " + cmd.substr(8);
-    if (reply[0] == '4') return CheckFailure(Status::warning, cmd + " deferred: " + reply);
-    return CheckFailure(Status::critical, cmd + " rejected: " + reply);
+    if (reply[0] == '4') {
+        return SendError(SendError::Kind::temporary,
+                         CheckFailure(Status::warning, cmd + " deferred: " + reply));
+    }
+    return SendError(SendError::Kind::permanent,
+                     CheckFailure(Status::critical, cmd + " rejected: " + reply));
 }
 
 }  // namespace
@@ -88,7 +92,10 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
         if (code != CURLE_OPERATION_TIMEDOUT) {
             if (auto r = refusal(transcript)) throw *r;
         }
-        throw curl::transfer_failure(code, easy, transcript, server.endpoint, deadline, cred);
+        bool unreachable = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST;
+        throw SendError(
+            unreachable ? SendError::Kind::connect : SendError::Kind::other,
+            curl::transfer_failure(code, easy, transcript, server.endpoint, deadline, cred));
     }
     out.accepted_at = transcript.data_reply_time();
     if (out.accepted_at == std::chrono::steady_clock::time_point{}) {

@@ -24,6 +24,18 @@ struct Envelope {
     std::vector<std::string> to;
 };
 
+// Why a submission failed, so that a caller can try the next MX host or retry later.
+class SendError : public CheckFailure {
+public:
+    enum class Kind { connect, temporary, permanent, other };
+    SendError(Kind kind, const CheckFailure& failure)
+        : CheckFailure(failure.status(), failure.what()), m_kind(kind) {}
+    Kind kind() const { return m_kind; }
+
+private:
+    Kind m_kind;
+};
+
 struct SendOutcome {
     double connect_s = 0;
     double tls_s = 0;          // 0 when no TLS was used
@@ -36,7 +48,7 @@ struct SendOutcome {
     std::vector<std::string> transcript;  // redacted, for -vvv
 };
 
-// Throws CheckFailure: CRITICAL for refusals (5xx) and connection problems, WARNING
+// Throws SendError: CRITICAL for refusals (5xx) and connection problems, WARNING
 // "deferred" for temporary (4xx) replies.
 // before_data, when given, runs as the message body is about to be sent (the envelope is
 // already accepted) and may hold it back until the receiving side is ready; returning

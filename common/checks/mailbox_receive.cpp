@@ -1,0 +1,118 @@
+#include "checks/mailbox_receive.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "checks/mailbox_flow.hpp"
+#include "core/error.hpp"
+#include "options/mailbox_options.hpp"
+#include "options/probe_options.hpp"
+#include "options/smtp_options.hpp"
+#include "output/perfdata.hpp"
+
+namespace mailprobe::checks {
+
+const StandardDefaults& MailboxReceiveConfig::defaults() {
+    static const StandardDefaults d{30, "900", "1800", "age of the newest probe in seconds"};
+    return d;
+}
+
+void MailboxReceiveConfig::declare(OptionSet& o) {
+    add_standard_options(o, defaults());
+    add_mailbox_options(o);
+    o.section("Receive options")
+        .flag("login-only", 0,
+              "Only log in and open the folder (reports the message count); no probes needed");
+    add_tls_trust_options(o);
+    add_probe_options(o);
+}
+
+MailboxReceiveConfig MailboxReceiveConfig::from(const ParsedOptions& p) {
+    MailboxReceiveConfig c;
+    c.standard = standard_config(p, defaults());
+    c.mailbox = mailbox_config_from(p, tls_trust_from(p), c.warnings);
+    c.login_only = p.has("login-only");
+    c.keep = p.has("keep");
+    if (!c.login_only) {
+        if (!p.has("probe-name")) {
+            throw UsageError("--probe-name is required: give the name the sender uses");
+        }
+        c.identity = probe_identity_from(p, "", c.warnings);
+    }
+    return c;
+}
+
+namespace {
+
+CheckResult login_only_result(const MailboxReceiveConfig& c, mailbox::MailboxSession& session,
+                              const mailbox::LoginTimes& login, const Deadline& deadline) {
+    CheckResult r =
+        mailbox_stage_result(c.mailbox, mailbox_stage(session, login), c.standard.verbosity);
+    double total = deadline.elapsed_s();
+    r.status = c.standard.thresholds.evaluate(total);
+    std::uint32_t count = session.message_count();
+    r.summary = "logged in to " + c.mailbox.display() + " in " + format_number(total) + " s, " +
+                std::to_string(count) + " messages";
+    r.perfdata.push_back(count_datum("messages", count));
+    r.perfdata.push_back(seconds_datum("time", total, &c.standard.thresholds));
+    return r;
+}
+
+}  // namespace
+
+CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
+    Deadline deadline = Deadline::after_seconds(c.standard.timeout_s);
+    auto session = mailbox::make_session(c.mailbox);
+    auto login = session->open(deadline);
+    if (c.login_only) {
+        auto r = login_only_result(c, *session, login, deadline);
+        session->close(deadline);
+        return r;
+    }
+    auto probes = session->identity_probes(c.identity, deadline);
+    CheckResult result;
+    for (const auto& w : c.warnings) result.details.push_back("note: " + w);
+    double delete_s = 0;
+    if (!c.keep && !probes.empty()) {
+        auto t0 = std::chrono::steady_clock::now();
+        session->remove(probes, deadline);
+        delete_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    CheckResult& mbox = result.add_child(
+        mailbox_stage_result(c.mailbox, mailbox_stage(*session, login), c.standard.verbosity));
+    mbox.summary.insert(0, "mailbox: ");
+    session->close(deadline);
+    result.perfdata.push_back(count_datum("probes_found", static_cast<double>(probes.size())));
+    if (probes.empty()) {
+        result.status = Status::critical;
+        result.summary = "no probe of check '" + c.identity.name + "' in " + c.mailbox.display();
+        result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
+        return result;
+    }
+    auto newest = std::max_element(probes.begin(), probes.end(), [](const auto& a, const auto& b) {
+        return a.probe.sent_ms < b.probe.sent_ms;
+    });
+    // The sender's clock may run ahead of ours: a negative age is reported as 0.
+    double age = std::max<double>(
+        0, static_cast<double>(probe::unix_now_ms() - newest->probe.sent_ms) / 1000.0);
+    result.status = c.standard.thresholds.evaluate(age);
+    result.summary = "newest probe " + format_number(std::round(age * 10) / 10) + " s old (sent " +
+                     clock_time(newest->probe.sent_ms) + "), " + std::to_string(probes.size()) +
+                     " found" + (c.keep ? "" : " and deleted");
+    if (newest->folder != c.mailbox.folder) {
+        result.status = worst(result.status, Status::warning);
+        result.summary += "; newest was in " + newest->folder;
+    }
+    if (c.standard.verbosity >= 1) {
+        for (const auto& p : probes) {
+            result.details.push_back("probe " + p.probe.id + " sent " +
+                                     clock_time(p.probe.sent_ms) + " in " + p.folder);
+        }
+    }
+    result.perfdata.push_back(seconds_datum("probe_age", age, &c.standard.thresholds));
+    if (!c.keep) result.perfdata.push_back(seconds_datum("mailbox_delete", delete_s));
+    result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
+    return result;
+}
+
+}  // namespace mailprobe::checks

@@ -1,0 +1,148 @@
+#include "checks/probe_sender.hpp"
+
+#include <thread>
+
+#include "core/error.hpp"
+#include "output/perfdata.hpp"
+#include "probe/probe.hpp"
+#include "smtp/sendmail.hpp"
+
+namespace mailprobe::checks {
+
+namespace {
+
+smtp::SendOutcome send_with_retries(const SmtpOptions& o, const smtp::ServerConfig& server,
+                                    const std::string& message, const Deadline& deadline,
+                                    const std::function<bool()>& before_data, SendReport& report) {
+    for (int attempt = 0;; ++attempt) {
+        try {
+            return smtp::send_message(server, o.envelope, message, deadline, before_data);
+        } catch (const smtp::SendError& e) {
+            bool again = e.kind() == smtp::SendError::Kind::temporary &&
+                         attempt < o.retry_deferred &&
+                         deadline.remaining_s() > o.retry_interval_s + 0.5;
+            if (!again) throw;
+            report.tried.push_back(server.endpoint.display() + ": " + e.what() + " (retrying)");
+            ++report.retries;
+            std::this_thread::sleep_for(
+                std::chrono::milliseconds(static_cast<std::int64_t>(o.retry_interval_s * 1000)));
+        }
+    }
+}
+
+std::string resolve_entry(const std::string& host, int port,
+                          const std::vector<std::string>& addresses) {
+    std::string entry = host + ":" + std::to_string(port) + ":";
+    for (std::size_t i = 0; i < addresses.size(); ++i) {
+        bool v6 = addresses[i].find(':') != std::string::npos;
+        entry += (i ? "," : "") + (v6 ? "[" + addresses[i] + "]" : addresses[i]);
+    }
+    return entry;
+}
+
+SendReport send_via_mx(const SmtpOptions& o, const std::string& message, const Deadline& deadline,
+                       const std::function<bool()>& before_data) {
+    SendReport report;
+    const std::string& rcpt = o.envelope.to.front();
+    std::string domain = rcpt.substr(rcpt.rfind('@') + 1);
+    dns::Resolver resolver(o.dns_server);
+    auto mx = resolver.lookup_mx(domain, deadline);
+    report.dns_s = mx.elapsed_s;
+    if (mx.kind == dns::MxResult::Kind::null_mx) {
+        throw critical("domain " + domain + " accepts no mail (null MX)");
+    }
+    std::optional<smtp::SendError> last;
+    for (const auto& host : mx.hosts) {
+        std::string label =
+            host.host + (host.implicit ? " (no MX: address record)"
+                                       : " (MX " + std::to_string(host.preference) + ")");
+        try {
+            smtp::ServerConfig server = o.server;
+            server.endpoint.host = host.host;
+            server.endpoint.resolve = {resolve_entry(
+                host.host, server.endpoint.port, resolver.lookup_addresses(host.host, deadline))};
+            report.outcome = send_with_retries(o, server, message, deadline, before_data, report);
+            report.server = server.endpoint;
+            report.via = "SMTP " + server.endpoint.display();
+            return report;
+        } catch (const smtp::SendError& e) {
+            report.tried.push_back(label + ": " + e.what());
+            if (e.kind() == smtp::SendError::Kind::permanent) throw;  // 5xx is final (RFC 5321)
+            last = e;
+        } catch (const CheckFailure& e) {
+            report.tried.push_back(label + ": " + e.what());
+        }
+        if (deadline.expired()) break;
+    }
+    std::string all;
+    for (const auto& t : report.tried) all += (all.empty() ? "" : "; ") + t;
+    Status s = last && last->kind() == smtp::SendError::Kind::temporary ? Status::warning
+                                                                        : Status::critical;
+    throw CheckFailure(s, "no MX host of " + domain + " accepted the probe: " + all);
+}
+
+}  // namespace
+
+std::string planned_route(const SmtpOptions& o) {
+    if (!o.sendmail.empty()) return "sendmail (" + o.sendmail.front() + ")";
+    if (o.host_given) return "SMTP " + o.server.endpoint.display();
+    return "the MX hosts of " + o.envelope.to.front().substr(o.envelope.to.front().rfind('@') + 1);
+}
+
+SendReport send_probe(const SmtpOptions& o, const std::string& message, const Deadline& deadline,
+                      const std::function<bool()>& before_data) {
+    if (!o.sendmail.empty()) {
+        if (before_data && !before_data()) {
+            throw critical("probe not sent: the mailbox side failed first");
+        }
+        auto result = smtp::run_sendmail(o.sendmail, message, deadline);
+        SendReport r;
+        r.sendmail = true;
+        r.via = "sendmail";
+        r.outcome.total_s = r.outcome.transaction_s = result.total_s;
+        r.outcome.accepted_at = std::chrono::steady_clock::now();
+        r.outcome.accepted_unix_ms = probe::unix_now_ms();
+        r.outcome.reply = result.stderr_text;
+        return r;
+    }
+    if (!o.host_given) return send_via_mx(o, message, deadline, before_data);
+    SendReport r;
+    r.outcome = send_with_retries(o, o.server, message, deadline, before_data, r);
+    r.server = o.server.endpoint;
+    r.via = "SMTP " + o.server.endpoint.display();
+    return r;
+}
+
+CheckResult send_stage_result(const SendReport& report, int verbosity) {
+    CheckResult r;
+    const auto& sent = report.outcome;
+    if (report.dns_s) r.perfdata.push_back(seconds_datum("dns_time", *report.dns_s));
+    if (report.sendmail) {
+        r.summary = "handed to sendmail in " + format_number(sent.total_s) + " s";
+        r.perfdata.push_back(seconds_datum("submit_time", sent.total_s));
+        if (verbosity >= 1 && !sent.reply.empty())
+            r.details.push_back("sendmail said: " + sent.reply);
+        return r;
+    }
+    const auto& ep = *report.server;
+    r.summary = "accepted by " + ep.display() + " in " + format_number(sent.transaction_s) + " s" +
+                (sent.queue_id.empty() ? "" : " (queued as " + sent.queue_id + ")");
+    if (report.retries > 0) r.summary += " after " + std::to_string(report.retries) + " retries";
+    r.perfdata.push_back(seconds_datum("smtp_connect", sent.connect_s));
+    if (ep.tls != curl::TlsMode::none) r.perfdata.push_back(seconds_datum("smtp_tls", sent.tls_s));
+    r.perfdata.push_back(seconds_datum("smtp_transaction", sent.transaction_s));
+    for (const auto& t : report.tried) r.details.push_back("tried " + t);
+    if (verbosity >= 1) r.details.push_back("server reply: " + sent.reply);
+    if (verbosity >= 2) {
+        r.details.push_back("connect " + format_number(sent.connect_s) + " s, TLS " +
+                            format_number(sent.tls_s) + " s, transaction " +
+                            format_number(sent.transaction_s) + " s, total " +
+                            format_number(sent.total_s) + " s");
+    }
+    if (verbosity >= 3) {
+        for (const auto& line : sent.transcript) r.details.push_back(line);
+    }
+    return r;
+}
+
+}  // namespace mailprobe::checks

@@ -1,0 +1,36 @@
+#pragma once
+// Gets the probe on its way: through a given SMTP server, through the recipient domain's
+// MX hosts in preference order, or through the local sendmail program; retrying after
+// temporary (4xx) replies when asked.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "options/smtp_options.hpp"
+#include "result/check_result.hpp"
+#include "smtp/sender.hpp"
+
+namespace mailprobe::checks {
+
+struct SendReport {
+    smtp::SendOutcome outcome;
+    std::string via;                       // "SMTP mx.example.org:25" or "sendmail"
+    std::optional<curl::Endpoint> server;  // the SMTP server that accepted it
+    std::optional<double> dns_s;           // MX discovery time, when used
+    std::vector<std::string> tried;        // one line per attempt that failed
+    int retries = 0;
+    bool sendmail = false;
+};
+
+// before_data: see smtp::send_message (also honoured before sendmail starts).
+SendReport send_probe(const SmtpOptions& options, const std::string& message,
+                      const Deadline& deadline, const std::function<bool()>& before_data = {});
+
+// The sending stage as a sub-result with its perfdata (smtp_* or submit_time, dns_time).
+CheckResult send_stage_result(const SendReport& report, int verbosity);
+
+// How the probe will travel, for its body text.
+std::string planned_route(const SmtpOptions& options);
+
+}  // namespace mailprobe::checks
