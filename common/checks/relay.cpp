@@ -1,0 +1,112 @@
+#include "checks/relay.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+
+#include "output/perfdata.hpp"
+
+namespace mailprobe::checks {
+
+void RelayConfig::declare(OptionSet& o) {
+    RoundTripConfig::declare(o);
+    o.section("Relay options")
+        .multi("expect-hop", 0, "PATTERN",
+               "A host the probe must pass, in order (shell wildcards; plain text matches part "
+               "of the receiving host's name)")
+        .value("hop-warning", 0, "RANGE", "Warning threshold on any single hop's delay (s)")
+        .value("hop-critical", 0, "RANGE", "Critical threshold on any single hop's delay (s)");
+}
+
+RelayConfig RelayConfig::from(const ParsedOptions& p) {
+    RelayConfig c;
+    c.roundtrip = RoundTripConfig::from(p);
+    c.expect_hops = p.all("expect-hop");
+    if (auto w = p.get("hop-warning")) c.hop_thresholds.warning = Range::parse(*w);
+    if (auto cr = p.get("hop-critical")) c.hop_thresholds.critical = Range::parse(*cr);
+    return c;
+}
+
+bool hop_matches(const relay::Hop& hop, const std::string& pattern) {
+    std::string lower_host = hop.received.by, lower_pat = pattern;
+    for (auto* s : {&lower_host, &lower_pat}) {
+        std::transform(s->begin(), s->end(), s->begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    }
+    if (lower_pat.find_first_of("*?[") == std::string::npos) {
+        return !lower_pat.empty() && lower_host.find(lower_pat) != std::string::npos;
+    }
+    return ::fnmatch(lower_pat.c_str(), lower_host.c_str(), 0) == 0;
+}
+
+namespace {
+
+std::string hop_line(std::size_t n, const relay::Hop& hop, double delay) {
+    const auto& r = hop.received;
+    std::string line = "hop " + std::to_string(n) + ": " + (r.from.empty() ? "?" : r.from) +
+                       " -> " + (r.by.empty() ? "?" : r.by);
+    if (!r.with.empty()) line += " with " + r.with;
+    line += hop.time_known ? ", " + format_number(delay) + " s" : ", time unknown";
+    if (hop.skewed) line += " (clock skew: negative delay shown as 0)";
+    return line;
+}
+
+// Index of the first expected pattern not found in order, or -1.
+int missing_hop(const std::vector<relay::Hop>& hops, const std::vector<std::string>& expect) {
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < expect.size(); ++i) {
+        while (at < hops.size() && !hop_matches(hops[at], expect[i])) ++at;
+        if (at == hops.size()) return static_cast<int>(i);
+        ++at;
+    }
+    return -1;
+}
+
+}  // namespace
+
+CheckResult hops_result(const std::vector<relay::Hop>& hops, std::int64_t sent_ms,
+                        const std::vector<std::string>& expect, const Thresholds& thresholds) {
+    CheckResult r;
+    r.summary =
+        "path: " + (hops.empty() ? std::string("no Received fields") : relay::describe_path(hops));
+    for (std::size_t i = 0; i < hops.size(); ++i) {
+        relay::Hop hop = hops[i];
+        double delay = hop.delay_s;
+        if (i == 0 && hop.time_known && hop.received.time) {
+            // Received dates have whole seconds: compare with the send time on that scale.
+            double raw = static_cast<double>(*hop.received.time - sent_ms / 1000);
+            hop.skewed = raw < 0;
+            delay = std::max(0.0, raw);
+        }
+        Status s = hop.time_known ? thresholds.evaluate(delay) : Status::ok;
+        r.status = worst(r.status, s);
+        r.details.push_back(hop_line(i + 1, hop, delay) +
+                            (s == Status::ok ? "" : " [" + std::string(status_name(s)) + "]"));
+        PerfDatum d = seconds_datum("hop" + std::to_string(i + 1) + "_delay", delay, &thresholds);
+        if (hop.time_known) r.perfdata.push_back(d);
+    }
+    if (r.status != Status::ok) r.summary = "slow hop; " + r.summary;
+    int missing = missing_hop(hops, expect);
+    if (missing >= 0) {
+        r.status = Status::critical;
+        r.summary = "expected hop " + std::to_string(missing + 1) + " '" +
+                    expect[static_cast<std::size_t>(missing)] +
+                    "' missing; path was: " + relay::describe_path(hops);
+    }
+    return r;
+}
+
+CheckResult run_relay(const RelayConfig& c) {
+    Deadline deadline = Deadline::after_seconds(c.roundtrip.standard.timeout_s);
+    auto run = execute_roundtrip(c.roundtrip, deadline);
+    CheckResult result = roundtrip_result(c.roundtrip, run, deadline);
+    if (run.arrival) {
+        auto hops = relay::received_path(run.arrival->found.header);
+        CheckResult& path =
+            result.add_child(hops_result(hops, run.probe.sent_ms, c.expect_hops, c.hop_thresholds));
+        if (path.status != Status::ok) result.summary = path.summary + "; " + result.summary;
+    }
+    return result;
+}
+
+}  // namespace mailprobe::checks
