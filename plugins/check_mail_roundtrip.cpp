@@ -1,15 +1,7 @@
-// check_mail_roundtrip: sends a tagged probe over SMTP and waits for it in a mailbox.
-#include "checks/roundtrip.hpp"
-#include "plugin/runner.hpp"
+// check_mail_roundtrip: see man check_mail_roundtrip(1) or --help.
+#include "checks/plugins.hpp"
 
 int main(int argc, char** argv) {
-    using namespace mailprobe;
-    PluginSpec spec{"MAIL ROUNDTRIP",
-                    OptionSet("check_mail_roundtrip",
-                              "send a probe over SMTP and wait for it in an IMAP/POP3 mailbox")};
-    checks::RoundTripConfig::declare(spec.options);
-    return run_plugin(spec, argc, argv, [](const ParsedOptions& parsed) {
-        const auto config = checks::RoundTripConfig::from(parsed);
-        return checks::run_roundtrip(config);
-    });
+    auto plugin = mailprobe::checks::roundtrip_plugin();
+    return mailprobe::run_plugin(plugin.spec, argc, argv, plugin.check);
 }
