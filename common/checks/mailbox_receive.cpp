@@ -23,6 +23,7 @@ void MailboxReceiveConfig::declare(OptionSet& o) {
     o.section("Receive options")
         .flag("login-only", 0,
               "Only log in and open the folder (reports the message count); no probes needed");
+    add_async_options(o);
     add_tls_trust_options(o);
     add_probe_options(o);
 }
@@ -33,6 +34,7 @@ MailboxReceiveConfig MailboxReceiveConfig::from(const ParsedOptions& p) {
     c.mailbox = mailbox_config_from(p, tls_trust_from(p), c.warnings);
     c.login_only = p.has("login-only");
     c.keep = p.has("keep");
+    c.async = async_options_from(p);
     if (!c.login_only) {
         if (!p.has("probe-name")) {
             throw UsageError("--probe-name is required: give the name the sender uses");
@@ -61,6 +63,10 @@ CheckResult login_only_result(const MailboxReceiveConfig& c, mailbox::MailboxSes
 }  // namespace
 
 CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
+    if (c.async.enabled && !c.login_only) {
+        AsyncParams params{c.standard, c.mailbox, c.identity, c.async, nullptr, 0.0, c.keep};
+        return run_async(params).result;
+    }
     Deadline deadline = Deadline::after_seconds(c.standard.timeout_s);
     auto session = mailbox::make_session(c.mailbox);
     auto login = session->open(deadline);

@@ -2,6 +2,7 @@
 // check_mailbox_receive: watch a mailbox only. Finds the probes that check_smtp_send (or
 // any sender with the same probe name and key) delivered, judges the newest one's age and
 // deletes the verified ones. Or, with --login-only, a plain mailbox login check.
+#include "checks/async_check.hpp"
 #include "mailbox/session.hpp"
 #include "options/option_set.hpp"
 #include "options/standard.hpp"
@@ -16,6 +17,7 @@ struct MailboxReceiveConfig {
     probe::Identity identity;
     bool login_only = false;
     bool keep = false;
+    AsyncOptions async;
     std::vector<std::string> warnings;
 
     static const StandardDefaults& defaults();

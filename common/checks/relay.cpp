@@ -97,6 +97,17 @@ CheckResult hops_result(const std::vector<relay::Hop>& hops, std::int64_t sent_m
 }
 
 CheckResult run_relay(const RelayConfig& c) {
+    if (c.roundtrip.async.enabled) {
+        auto out = run_roundtrip_async(c.roundtrip);
+        if (out.delivered_header) {
+            auto hops = relay::received_path(*out.delivered_header);
+            CheckResult& path = out.result.add_child(
+                hops_result(hops, out.delivered_sent_ms, c.expect_hops, c.hop_thresholds));
+            if (path.status != Status::ok)
+                out.result.summary = path.summary + "; " + out.result.summary;
+        }
+        return out.result;
+    }
     Deadline deadline = Deadline::after_seconds(c.roundtrip.standard.timeout_s);
     auto run = execute_roundtrip(c.roundtrip, deadline);
     CheckResult result = roundtrip_result(c.roundtrip, run, deadline);

@@ -23,6 +23,7 @@ void RoundTripConfig::declare(OptionSet& o) {
     o.section("Round trip options")
         .value("wait", 0, "SECONDS", "How long to wait for the probe; must end before --timeout",
                "35");
+    add_async_options(o);
     add_tls_trust_options(o);
     add_probe_options(o);
 }
@@ -39,6 +40,7 @@ RoundTripConfig RoundTripConfig::from(const ParsedOptions& p) {
                          format_number(c.standard.timeout_s) + " s)");
     }
     c.keep = p.has("keep");
+    c.async = async_options_from(p);
     c.identity = probe_identity_from(p, default_probe_name(c.smtp), c.warnings);
     return c;
 }
@@ -165,7 +167,18 @@ CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
     return result;
 }
 
+AsyncOutcome run_roundtrip_async(const RoundTripConfig& c) {
+    AsyncParams params{c.standard, c.mailbox, c.identity,
+                       c.async,    &c.smtp,   c.async.wait_given ? c.wait_s : 0.0,
+                       c.keep};
+    auto out = run_async(params);
+    for (const auto& w : c.warnings)
+        out.result.details.insert(out.result.details.begin(), "note: " + w);
+    return out;
+}
+
 CheckResult run_roundtrip(const RoundTripConfig& c) {
+    if (c.async.enabled) return run_roundtrip_async(c).result;
     Deadline deadline = Deadline::after_seconds(c.standard.timeout_s);
     auto run = execute_roundtrip(c, deadline);
     return roundtrip_result(c, run, deadline);

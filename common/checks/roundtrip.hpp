@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 
+#include "checks/async_check.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "checks/probe_sender.hpp"
 #include "checks/smtp_send.hpp"
@@ -17,6 +18,7 @@ struct RoundTripConfig {
     probe::Identity identity;
     double wait_s = 30;
     bool keep = false;
+    AsyncOptions async;
     std::vector<std::string> warnings;
 
     static const StandardDefaults& defaults();
@@ -42,5 +44,7 @@ CheckResult roundtrip_result(const RoundTripConfig& config, const RoundTripRun& 
                              const Deadline& deadline);
 
 CheckResult run_roundtrip(const RoundTripConfig& config);
+// --async for the round trip (and relay) configuration.
+AsyncOutcome run_roundtrip_async(const RoundTripConfig& config);
 
 }  // namespace mailprobe::checks

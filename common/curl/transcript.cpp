@@ -82,7 +82,8 @@ void Transcript::remember(std::string line) {
 
 void Transcript::on_client(std::string_view line) {
     std::string shown = m_redactor.client_line(line);
-    m_last_verb = verb_of(line, nullptr);
+    // Lines inside an AUTH exchange are credentials, not commands: keep the AUTH verb.
+    if (shown != "[redacted]") m_last_verb = verb_of(line, nullptr);
     m_last_command = sanitize_text(shown, 200);
     m_awaiting_reply = true;
     remember("C: " + shown);

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "relay/headers.hpp"
+
 namespace mailprobe::mailbox::imap {
 
 namespace {
@@ -87,6 +89,23 @@ std::optional<std::uint32_t> fetch_uid(std::string_view line) {
         }
     }
     return std::nullopt;
+}
+
+std::optional<std::int64_t> fetch_internaldate_ms(std::string_view line) {
+    constexpr std::string_view key = "INTERNALDATE \"";
+    auto at = line.find(key);
+    if (at == std::string_view::npos) return std::nullopt;
+    auto rest = line.substr(at + key.size());
+    auto end = rest.find('"');
+    if (end == std::string_view::npos || end > 40) return std::nullopt;
+    // "27-Nov-2026 17:32:05 +0000" is an RFC 5322 date once the dashes are spaces.
+    std::string date(rest.substr(0, end));
+    for (std::size_t i = 0; i < date.size() && date[i] != ' '; ++i) {
+        if (date[i] == '-') date[i] = ' ';
+    }
+    auto secs = relay::parse_date(date);
+    if (!secs) return std::nullopt;
+    return *secs * 1000;
 }
 
 std::optional<std::vector<std::string>> parse_capabilities(std::string_view line) {

@@ -17,6 +17,8 @@ std::optional<std::uint32_t> parse_numbered(std::string_view line, std::string_v
 std::optional<std::size_t> literal_size(std::string_view line);
 // "* 3 FETCH (UID 17 BODY[HEADER] {345}" -> 17
 std::optional<std::uint32_t> fetch_uid(std::string_view line);
+// INTERNALDATE "27-Nov-2026 17:32:05 +0000" inside a FETCH line -> Unix ms.
+std::optional<std::int64_t> fetch_internaldate_ms(std::string_view line);
 // "* CAPABILITY IMAP4rev1 IDLE ..." or "* OK [CAPABILITY ...]" -> upper-cased words.
 std::optional<std::vector<std::string>> parse_capabilities(std::string_view line);
 // "[UIDNEXT 42]" inside an untagged OK -> 42.

@@ -118,14 +118,17 @@ std::vector<std::uint32_t> ImapSession::search(const std::string& criteria,
     return uids;
 }
 
-std::vector<std::pair<std::uint32_t, std::string>> ImapSession::fetch_headers(
-    const std::vector<std::uint32_t>& uids, const std::string& section, const Deadline& deadline) {
-    std::vector<std::pair<std::uint32_t, std::string>> out;
+std::vector<ImapSession::Fetched> ImapSession::fetch_headers(const std::vector<std::uint32_t>& uids,
+                                                             const std::string& section,
+                                                             const Deadline& deadline) {
+    std::vector<Fetched> out;
     if (uids.empty()) return out;
-    command("UID FETCH " + imap::uid_set(uids) + " (UID BODY.PEEK[" + section + "])", deadline,
-            "UID FETCH", [&](const std::string& line, const std::string* literal) {
+    command("UID FETCH " + imap::uid_set(uids) + " (UID INTERNALDATE BODY.PEEK[" + section + "])",
+            deadline, "UID FETCH", [&](const std::string& line, const std::string* literal) {
                 auto uid = imap::fetch_uid(line);
-                if (uid && literal) out.emplace_back(*uid, *literal);
+                if (uid && literal) {
+                    out.push_back({*uid, *literal, imap::fetch_internaldate_ms(line)});
+                }
             });
     return out;
 }
@@ -136,10 +139,10 @@ std::vector<FoundProbe> ImapSession::verified(const std::vector<std::uint32_t>& 
                                               const Deadline& deadline) {
     std::vector<FoundProbe> out;
     std::set<std::uint32_t> asked(uids.begin(), uids.end());
-    for (auto& [uid, header] : fetch_headers(uids, section, deadline)) {
-        if (!asked.count(uid)) continue;  // a UID we did not ask for is never acted on
-        if (auto p = probe_in_header(header, identity)) {
-            out.push_back(FoundProbe{*p, folder, uid, std::move(header)});
+    for (auto& f : fetch_headers(uids, section, deadline)) {
+        if (!asked.count(f.uid)) continue;  // a UID we did not ask for is never acted on
+        if (auto p = probe_in_header(f.header, identity)) {
+            out.push_back(FoundProbe{*p, folder, f.uid, std::move(f.header), 0, f.internaldate_ms});
         }
     }
     return out;
@@ -154,7 +157,8 @@ std::vector<FoundProbe> ImapSession::identity_probes(const probe::Identity& iden
         select(folder, deadline);
         auto uids =
             search("HEADER X-Mailprobe " + imap::quote("n=" + identity.name_digest()), deadline);
-        auto found = verified(uids, identity, folder, "HEADER.FIELDS (X-Mailprobe)", deadline);
+        // Whole headers: --async reads the arrival time from the Received fields.
+        auto found = verified(uids, identity, folder, "HEADER", deadline);
         all.insert(all.end(), found.begin(), found.end());
     }
     select(m_config.folder, deadline);

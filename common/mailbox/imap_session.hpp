@@ -36,10 +36,13 @@ private:
     void track(const std::string& line);  // EXISTS / EXPUNGE / BYE bookkeeping
     void select(const std::string& folder, const Deadline& deadline);
     std::vector<std::uint32_t> search(const std::string& criteria, const Deadline& deadline);
-    // uid -> header block
-    std::vector<std::pair<std::uint32_t, std::string>> fetch_headers(
-        const std::vector<std::uint32_t>& uids, const std::string& section,
-        const Deadline& deadline);
+    struct Fetched {
+        std::uint32_t uid;
+        std::string header;
+        std::optional<std::int64_t> internaldate_ms;
+    };
+    std::vector<Fetched> fetch_headers(const std::vector<std::uint32_t>& uids,
+                                       const std::string& section, const Deadline& deadline);
     std::vector<FoundProbe> verified(const std::vector<std::uint32_t>& uids,
                                      const probe::Identity& identity, const std::string& folder,
                                      const std::string& section, const Deadline& deadline);

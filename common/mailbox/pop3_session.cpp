@@ -69,7 +69,8 @@ std::vector<FoundProbe> Pop3Session::scan(const probe::Identity& identity,
         command(stage + " 0", deadline, stage);
         std::string header = multiline(deadline, stage);
         if (auto p = probe_in_header(header, identity)) {
-            out.push_back(FoundProbe{*p, "INBOX", n, std::move(header), m_generation});
+            out.push_back(
+                FoundProbe{*p, "INBOX", n, std::move(header), m_generation, std::nullopt});
             if (p->id == stop_id) break;
         }
     }

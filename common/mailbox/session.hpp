@@ -35,6 +35,7 @@ struct FoundProbe {
     std::uint32_t ref = 0;      // IMAP UID or POP3 message number
     std::string header;         // the whole header block (IMAP find() only)
     std::uint64_t session = 0;  // POP3: numbers are only valid in the session that saw them
+    std::optional<std::int64_t> arrived_ms;  // IMAP INTERNALDATE: when the mailbox got it
 };
 
 class MailboxSession {

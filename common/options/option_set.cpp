@@ -94,7 +94,15 @@ ParsedOptions OptionSet::parse(int argc, const char* const* argv) const {
     try {
         auto style =
             po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-        po::store(po::command_line_parser(args).options(desc).style(style).run(), vm);
+        auto parsed = po::command_line_parser(args).options(desc).style(style).run();
+        for (const auto& opt : parsed.options) {
+            // A stray word is almost always a forgotten option name: never ignore it.
+            if (opt.position_key >= 0 || opt.string_key.empty()) {
+                std::string word = opt.original_tokens.empty() ? "" : opt.original_tokens.front();
+                throw UsageError("unexpected argument '" + word + "'");
+            }
+        }
+        po::store(parsed, vm);
         po::notify(vm);
     } catch (const po::error& e) {
         throw UsageError(e.what());

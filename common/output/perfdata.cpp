@@ -8,7 +8,7 @@ namespace mailprobe {
 std::string format_number(double value) {
     if (!std::isfinite(value)) return "U";
     if (value == 0) return "0";  // also folds -0
-    char buf[64];
+    char buf[512];               // fixed notation of DBL_MAX needs 316
     // Fixed notation with microsecond resolution: no exponent that a parser might reject.
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed, 6);
     if (ec != std::errc()) return "U";

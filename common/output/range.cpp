@@ -9,7 +9,10 @@ namespace mailprobe {
 
 std::optional<double> parse_number(std::string_view text) {
     if (text.empty()) return std::nullopt;
-    if (text.front() == '+') text.remove_prefix(1);
+    if (text.front() == '+') {
+        text.remove_prefix(1);
+        if (text.empty() || text.front() == '+' || text.front() == '-') return std::nullopt;
+    }
     double value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     // from_chars accepts "inf"/"nan": no threshold or option may hold those.
@@ -22,8 +25,9 @@ std::optional<double> parse_number(std::string_view text) {
 Range Range::parse(std::string_view text) {
     Range r;
     r.m_text = std::string(text);
+    const std::string original = r.m_text;
     auto fail = [&](const char* why) {
-        return UsageError("invalid range '" + std::string(text) + "': " + why);
+        return UsageError("invalid range '" + original + "': " + why);
     };
     if (text.empty()) throw fail("empty");
     if (text.front() == '@') {
@@ -35,6 +39,9 @@ Range Range::parse(std::string_view text) {
     std::string_view high = colon == std::string_view::npos ? text : text.substr(colon + 1);
     if (colon != std::string_view::npos && high.find(':') != std::string_view::npos) {
         throw fail("more than one ':'");
+    }
+    if (colon != std::string_view::npos && (low.empty() || low == "~") && high.empty()) {
+        throw fail("a range without bounds never alerts");
     }
     if (low == "~") {
         r.m_low_infinite = true;

@@ -7,6 +7,12 @@ namespace mailprobe {
 
 namespace {
 
+// Secrets are scrubbed from the raw text first: sanitising or escaping could change a
+// secret's spelling (a '|' in it, a quote) so that a later scrub no longer sees it.
+std::string clean(const std::string& text, std::size_t max_len) {
+    return sanitize_text(secrets::scrub(text), max_len);
+}
+
 void collect_perfdata(const CheckResult& r, std::string& out) {
     for (const auto& d : r.perfdata) {
         if (!out.empty()) out += ' ';
@@ -30,10 +36,10 @@ std::string summary_of(const CheckResult& r) {
 
 void collect_long(const CheckResult& r, int depth, std::vector<std::string>& lines) {
     std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
-    for (const auto& d : r.details) lines.push_back(indent + sanitize_text(d, 1000));
+    for (const auto& d : r.details) lines.push_back(indent + clean(d, 1000));
     for (const auto& c : r.children) {
         lines.push_back(indent + "[" + std::string(status_name(overall_status(c))) + "] " +
-                        sanitize_text(summary_of(c), 1000));
+                        clean(summary_of(c), 1000));
         collect_long(c, depth + 1, lines);
     }
 }
@@ -75,7 +81,7 @@ std::string render_json(std::string_view service, const CheckResult& result) {
     std::string out = "{\"service\":\"" + json_escape(service) + "\",\"state\":\"" +
                       std::string(status_name(s)) +
                       "\",\"exit_code\":" + std::to_string(exit_code(s)) + ",\"summary\":\"" +
-                      json_escape(sanitize_text(summary_of(result))) + "\",\"metrics\":" + metrics +
+                      json_escape(clean(summary_of(result), 300)) + "\",\"metrics\":" + metrics +
                       ",\"details\":[";
     for (std::size_t i = 0; i < lines.size(); ++i) {
         out += (i ? ",\"" : "\"") + json_escape(lines[i]) + "\"";
@@ -92,15 +98,16 @@ std::string render(std::string_view service, const CheckResult& result,
     collect_perfdata(result, perf);
     std::string first = std::string(service) + " " +
                         std::string(status_name(overall_status(result))) + " - " +
-                        sanitize_text(summary_of(result));
+                        clean(summary_of(result), 300);
     first = secrets::scrub(first);
     std::string out = first + (perf.empty() ? "" : " | " + perf) + "\n";
     std::vector<std::string> lines;
     collect_long(result, 0, lines);
     for (auto& line : lines) {
         line = secrets::scrub(line);
-        if (out.size() + line.size() + 1 > options.max_bytes) {
-            out += "(output truncated)\n";
+        static constexpr std::string_view marker = "(output truncated)\n";
+        if (out.size() + line.size() + 1 + marker.size() > options.max_bytes) {
+            out += marker;
             break;
         }
         out += line + "\n";

@@ -54,7 +54,8 @@ std::string parse_queue_id(const std::string& reply) {
     static const std::regex patterns[] = {
         std::regex(R"(queued as ([A-Za-z0-9]+))", std::regex::icase),
         std::regex(R"(\bid=([A-Za-z0-9-]+))", std::regex::icase),
-        std::regex(R"(<([^>]+)> \[Hostname=)")};
+        std::regex(R"(<([^>]+)> \[(InternalId=[^\]]*)?Hostname=)"),
+        std::regex(R"(^250 2\.0\.0 ([A-Za-z0-9]+) Message accepted)")};
     std::smatch m;
     for (const auto& re : patterns) {
         if (std::regex_search(reply, m, re)) return m[1].str();

@@ -1,0 +1,238 @@
+#include "checks/async_check.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "checks/mailbox_flow.hpp"
+#include "checks/probe_sender.hpp"
+#include "checks/smtp_send.hpp"
+#include "output/perfdata.hpp"
+#include "relay/received.hpp"
+#include "state/store.hpp"
+
+namespace mailprobe::checks {
+
+void add_async_options(OptionSet& o) {
+    o.section("Asynchronous mode (long delivery windows)")
+        .flag("async", 0,
+              "Judge probes across runs: collect the ones that arrived since the last run, "
+              "send a fresh one, keep the bookkeeping in STATE-DIR; -w/-c then apply to the "
+              "age of undelivered probes and to the last delivery time")
+        .value("give-up", 0, "SECONDS",
+               "With --async: a probe older than this is reported lost once and forgotten", "3600");
+}
+
+AsyncOptions async_options_from(const ParsedOptions& p) {
+    AsyncOptions a;
+    a.enabled = p.has("async");
+    a.give_up_s = p.seconds("give-up").value_or(3600);
+    a.state_dir = p.get("state-dir");
+    a.wait_given = p.has("wait");
+    return a;
+}
+
+std::string human_duration(double seconds) {
+    auto s = static_cast<long long>(std::llround(std::max(0.0, seconds)));
+    if (s < 60) return std::to_string(s) + "s";
+    if (s < 3600) return std::to_string(s / 60) + "m " + std::to_string(s % 60) + "s";
+    return std::to_string(s / 3600) + "h " + std::to_string(s % 3600 / 60) + "m";
+}
+
+std::optional<std::int64_t> arrival_ms(const std::string& header) {
+    auto hops = relay::received_path(header);
+    for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+        if (it->received.time) return *it->received.time * 1000;
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+struct Collected {
+    int delivered = 0;
+    int lost = 0;
+    std::vector<std::string> notes;
+    std::optional<mailbox::FoundProbe> newest;
+};
+
+void record_delivery(state::CheckState& st, const probe::Probe& p, std::int64_t seen_ms) {
+    st.last_delivery = state::LastDelivery{p.id, p.sent_ms, seen_ms, seen_ms - p.sent_ms};
+    ++st.delivered_total;
+    std::erase_if(st.outstanding, [&](const auto& o) { return o.id == p.id; });
+}
+
+// Steps (1) and (2): probes that arrived are recorded (state saved before they are
+// deleted, so a kill in between never counts one twice); too old ones are lost.
+Collected collect(const AsyncParams& a, mailbox::MailboxSession& session, state::LockedState& lock,
+                  state::CheckState& st, const Deadline& deadline) {
+    Collected c;
+    std::int64_t now = probe::unix_now_ms();
+    std::vector<mailbox::FoundProbe> remove;
+    for (auto& p : session.identity_probes(a.identity, deadline)) {
+        bool expected = std::any_of(st.outstanding.begin(), st.outstanding.end(),
+                                    [&](const auto& o) { return o.id == p.probe.id; });
+        // Watching a mailbox only, every probe newer than the last one counted is news.
+        bool news =
+            a.smtp == nullptr && (!st.last_delivery || p.probe.sent_ms > st.last_delivery->sent_ms);
+        if (expected || news) {
+            // The mailbox's own arrival time where it has one (IMAP), else the last
+            // relay's Received date, else now (an upper bound).
+            auto seen = p.arrived_ms ? p.arrived_ms : arrival_ms(p.header);
+            record_delivery(st, p.probe, seen.value_or(now));
+            ++c.delivered;
+            if (!c.newest || p.probe.sent_ms > c.newest->probe.sent_ms) c.newest = p;
+            remove.push_back(std::move(p));
+        } else if (a.smtp == nullptr ||
+                   now - p.probe.sent_ms > static_cast<std::int64_t>(a.standard.timeout_s * 1000)) {
+            remove.push_back(std::move(p));  // counted before (a run killed before deleting)
+        }
+    }
+    for (auto it = st.outstanding.begin(); it != st.outstanding.end();) {
+        if (static_cast<double>(now - it->sent_ms) / 1000.0 > a.async.give_up_s) {
+            c.notes.push_back("probe " + it->id + " sent " + clock_time(it->sent_ms) +
+                              " lost (not delivered within " + human_duration(a.async.give_up_s) +
+                              ")");
+            ++c.lost;
+            ++st.lost_total;
+            it = st.outstanding.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    lock.save(st);
+    if (!a.keep) session.remove(remove, deadline);
+    return c;
+}
+
+}  // namespace
+
+namespace {
+
+struct Fresh {
+    std::optional<probe::Probe> probe;
+    std::optional<SendReport> sent;
+    std::optional<double> delivered_s;  // hybrid: found within --wait
+    std::optional<mailbox::FoundProbe> found;
+};
+
+// Step (3): the fresh probe is recorded as outstanding before it is sent, so that a run
+// killed while sending never forgets it (it is then, at worst, reported lost).
+Fresh send_fresh(const AsyncParams& a, mailbox::MailboxSession& session, state::LockedState& lock,
+                 state::CheckState& st, const Deadline& deadline) {
+    Fresh f;
+    auto prepared = prepare_probe(*a.smtp, a.identity, planned_route(*a.smtp));
+    f.probe = prepared.probe;
+    st.outstanding.push_back({prepared.probe.id, prepared.probe.sent_ms, planned_route(*a.smtp)});
+    lock.save(st);
+    try {
+        f.sent = send_probe(*a.smtp, prepared.message, deadline);
+    } catch (...) {
+        std::erase_if(st.outstanding, [&](const auto& o) { return o.id == prepared.probe.id; });
+        lock.save(st);
+        throw;
+    }
+    if (a.wait_s <= 0) return f;
+    auto wait_ms = static_cast<std::int64_t>(a.wait_s * 1000);
+    Deadline until = deadline.capped(std::chrono::milliseconds(wait_ms));
+    auto arrival =
+        wait_for_probe(session, a.mailbox, a.identity, prepared.probe.id, until, deadline);
+    if (!arrival) return f;
+    f.delivered_s = std::max(
+        0.0,
+        std::chrono::duration<double>(arrival->visible_at - f.sent->outcome.accepted_at).count());
+    auto seen = prepared.probe.sent_ms + static_cast<std::int64_t>(*f.delivered_s * 1000);
+    record_delivery(st, prepared.probe, seen);
+    st.last_delivery->delay_ms = static_cast<std::int64_t>(*f.delivered_s * 1000);
+    lock.save(st);
+    if (!a.keep) session.remove({arrival->found}, deadline);
+    f.found = arrival->found;
+    return f;
+}
+
+// Step (4): the oldest outstanding probe decides, else the last delivery.
+void judge(const AsyncParams& a, const state::CheckState& st, const Collected& c,
+           const std::string& fresh_id, CheckResult& r) {
+    const auto& th = a.standard.thresholds;
+    std::int64_t now = probe::unix_now_ms();
+    const state::OutstandingProbe* oldest = nullptr;
+    for (const auto& o : st.outstanding) {
+        if (o.id == fresh_id) continue;  // the probe just sent cannot be late yet
+        if (!oldest || o.sent_ms < oldest->sent_ms) oldest = &o;
+    }
+    std::string count = std::to_string(st.outstanding.size()) + " outstanding";
+    if (oldest && th.evaluate(static_cast<double>(now - oldest->sent_ms) / 1000.0) != Status::ok) {
+        double age = static_cast<double>(now - oldest->sent_ms) / 1000.0;
+        r.status = th.evaluate(age);
+        r.summary = "probe sent " + clock_time(oldest->sent_ms) + " not delivered after " +
+                    human_duration(age) + "; " + count;
+    } else if (st.last_delivery) {
+        double delay =
+            static_cast<double>(std::max<std::int64_t>(0, st.last_delivery->delay_ms)) / 1000.0;
+        double age = static_cast<double>(now - st.last_delivery->sent_ms) / 1000.0;
+        // Watching a mailbox only, silence itself is the symptom: judge the newest probe's age.
+        double judged = a.smtp ? delay : age;
+        r.status = th.evaluate(judged);
+        r.summary = (a.smtp ? "last probe delivered in " + format_number(delay) + " s"
+                            : "newest probe " + human_duration(age) + " old") +
+                    " (sent " + clock_time(st.last_delivery->sent_ms) + "); " + count;
+    } else {
+        r.status = a.smtp ? Status::ok : Status::critical;
+        r.summary = a.smtp ? "no delivery measured yet; " + count
+                           : "no probe of check '" + a.identity.name + "' seen yet";
+    }
+    if (c.lost > 0) {
+        r.status = Status::critical;
+        r.summary = std::to_string(c.lost) + " probe(s) lost; " + r.summary;
+    }
+}
+
+}  // namespace
+
+AsyncOutcome run_async(const AsyncParams& a) {
+    Deadline deadline = Deadline::after_seconds(a.standard.timeout_s);
+    auto dir = state::StateDir::open(a.async.state_dir);
+    auto lock = state::LockedState::acquire(dir, a.identity.name, deadline);
+    auto st = lock.load();
+    auto session = mailbox::make_session(a.mailbox);
+    auto login = session->open(deadline);
+    Collected collected = collect(a, *session, lock, st, deadline);
+    Fresh fresh;
+    if (a.smtp) fresh = send_fresh(a, *session, lock, st, deadline);
+    session->close(deadline);
+
+    AsyncOutcome out;
+    CheckResult& r = out.result;
+    judge(a, st, collected, fresh.probe ? fresh.probe->id : std::string(), r);
+    for (const auto& n : collected.notes) r.details.push_back(n);
+    r.details.push_back("this run: " + std::to_string(collected.delivered) + " delivered" +
+                        (fresh.delivered_s ? " + the fresh probe" : "") + ", " +
+                        std::to_string(collected.lost) + " lost; state in " + lock.path());
+    if (fresh.sent)
+        r.add_child(send_stage_result(*fresh.sent, a.standard.verbosity))
+            .summary.insert(0, "send: ");
+    r.add_child(
+        mailbox_stage_result(a.mailbox, mailbox_stage(*session, login), a.standard.verbosity));
+    if (st.last_delivery) {
+        double delay =
+            static_cast<double>(std::max<std::int64_t>(0, st.last_delivery->delay_ms)) / 1000.0;
+        r.perfdata.push_back(
+            seconds_datum("last_delivery", delay, a.smtp ? &a.standard.thresholds : nullptr));
+    }
+    r.perfdata.push_back(count_datum("outstanding", static_cast<double>(st.outstanding.size())));
+    PerfDatum lost = count_datum("lost", static_cast<double>(st.lost_total));
+    lost.unit = Unit::counter;
+    r.perfdata.push_back(lost);
+    r.perfdata.push_back(
+        count_datum("delivered_now", collected.delivered + (fresh.delivered_s ? 1 : 0)));
+    r.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
+    if (fresh.found) {
+        out.delivered_header = fresh.found->header;
+        out.delivered_sent_ms = fresh.found->probe.sent_ms;
+    } else if (collected.newest) {
+        out.delivered_header = collected.newest->header;
+        out.delivered_sent_ms = collected.newest->probe.sent_ms;
+    }
+    return out;
+}
+
+}  // namespace mailprobe::checks
