@@ -33,6 +33,11 @@ MailboxReceiveConfig MailboxReceiveConfig::from(const ParsedOptions& p) {
     c.standard = standard_config(p, defaults());
     c.mailbox = mailbox_config_from(p, tls_trust_from(p), c.warnings);
     c.login_only = p.has("login-only");
+    if (c.login_only) {
+        // The age defaults make no sense for a login: only thresholds given apply (to time).
+        if (!p.get("warning")) c.standard.thresholds.warning.reset();
+        if (!p.get("critical")) c.standard.thresholds.critical.reset();
+    }
     c.keep = p.has("keep");
     c.async = async_options_from(p);
     if (!c.login_only) {

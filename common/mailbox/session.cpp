@@ -9,7 +9,9 @@ namespace mailprobe::mailbox {
 std::string MailboxConfig::display() const {
     std::string url = endpoint.url();
     auto scheme_end = url.find("://") + 3;
-    url.insert(scheme_end, credentials.user + "@");
+    std::string user;
+    for (char c : credentials.user) user += c == '@' ? std::string("%40") : std::string(1, c);
+    url.insert(scheme_end, user + "@");
     return endpoint.protocol == "imap" ? url + folder : url;
 }
 

@@ -114,6 +114,28 @@ std::string OptionSet::usage_line() const {
     return "Usage: " + m_program + " [options]   (see " + m_program + " --help)";
 }
 
+namespace {
+
+// Wraps text at word boundaries to lines of at most `width`, each starting with indent.
+std::string wrap(const std::string& text, const std::string& indent, std::size_t width) {
+    std::string out, line;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        auto end = text.find(' ', start);
+        std::string word = text.substr(start, end == std::string::npos ? end : end - start);
+        start = end == std::string::npos ? text.size() : end + 1;
+        if (!line.empty() && indent.size() + line.size() + 1 + word.size() > width) {
+            out += indent + line + "\n";
+            line.clear();
+        }
+        line += (line.empty() ? "" : " ") + word;
+    }
+    if (!line.empty()) out += indent + line + "\n";
+    return out;
+}
+
+}  // namespace
+
 std::string OptionSet::help_text() const {
     std::string out =
         m_program + " - " + m_description + "\n\nUsage: " + m_program + " [options]\n";
@@ -125,10 +147,10 @@ std::string OptionSet::help_text() const {
         }
         std::string names = s.short_name ? std::string("  -") + s.short_name + ", " : "      ";
         names += "--" + s.long_name + (s.value_name.empty() ? "" : " " + s.value_name);
-        out += names + "\n      " + s.help;
-        if (!s.default_text.empty()) out += " (default: " + s.default_text + ")";
-        if (s.repeatable) out += " (repeatable)";
-        out += "\n";
+        std::string help = s.help;
+        if (!s.default_text.empty()) help += " (default: " + s.default_text + ")";
+        if (s.repeatable) help += " (repeatable)";
+        out += names + "\n" + wrap(help, "      ", 79);
     }
     return out;
 }

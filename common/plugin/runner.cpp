@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <new>
+#include <string>
 
 #include "core/error.hpp"
 #include "output/render.hpp"
@@ -17,6 +18,17 @@ CheckResult failure_result(Status status, const std::string& message) {
     r.status = status;
     r.summary = message;
     return r;
+}
+
+// Before the options are parsed: did the command line ask for JSON? A usage error must
+// still be one JSON object for a Zabbix external check ("--output json", "--output=json").
+bool argv_wants_json(int argc, const char* const* argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--output=json") return true;
+        if (arg == "--output" && i + 1 < argc && std::string(argv[i + 1]) == "json") return true;
+    }
+    return false;
 }
 
 int emit(const std::string& text, int code) {
@@ -36,6 +48,13 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
     try {
         parsed.emplace(spec.options.parse(argc, argv));
     } catch (const UsageError& e) {
+        if (argv_wants_json(argc, argv)) {
+            RenderOptions json_options;
+            json_options.json = true;
+            return emit(
+                render(spec.service, failure_result(Status::unknown, e.what()), json_options),
+                unknown_code);
+        }
         return emit(render(spec.service, failure_result(Status::unknown, e.what())) +
                         spec.options.usage_line() + "\n",
                     unknown_code);
