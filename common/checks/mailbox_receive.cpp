@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "checks/certificate.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "core/error.hpp"
 #include "options/mailbox_options.hpp"
@@ -55,6 +56,10 @@ CheckResult login_only_result(const MailboxReceiveConfig& c, mailbox::MailboxSes
                               const mailbox::LoginTimes& login, const Deadline& deadline) {
     CheckResult r =
         mailbox_stage_result(c.mailbox, mailbox_stage(session, login), c.standard.verbosity);
+    std::vector<std::string> notes;
+    notes.reserve(c.warnings.size());
+    for (const auto& w : c.warnings) notes.push_back("note: " + w);
+    r.details.insert(r.details.begin(), notes.begin(), notes.end());
     double total = deadline.elapsed_s();
     r.status = c.standard.thresholds.evaluate(total);
     std::uint32_t count = session.message_count();
@@ -62,6 +67,7 @@ CheckResult login_only_result(const MailboxReceiveConfig& c, mailbox::MailboxSes
                 std::to_string(count) + " messages";
     r.perfdata.push_back(count_datum("messages", count));
     r.perfdata.push_back(seconds_datum("time", total, &c.standard.thresholds));
+    name_certificate_alerts(r);
     return r;
 }
 
@@ -89,15 +95,16 @@ CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
         session->remove(probes, deadline);
         delete_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
-    CheckResult& mbox = result.add_child(
+    // mailbox_stage_result's summary already starts with "mailbox: "
+    result.add_child(
         mailbox_stage_result(c.mailbox, mailbox_stage(*session, login), c.standard.verbosity));
-    mbox.summary.insert(0, "mailbox: ");
     session->close(deadline);
     result.perfdata.push_back(count_datum("probes_found", static_cast<double>(probes.size())));
     if (probes.empty()) {
         result.status = Status::critical;
         result.summary = "no probe of check '" + c.identity.name + "' in " + c.mailbox.display();
         result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
+        name_certificate_alerts(result);
         return result;
     }
     auto newest = std::max_element(probes.begin(), probes.end(), [](const auto& a, const auto& b) {
@@ -123,6 +130,7 @@ CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
     result.perfdata.push_back(seconds_datum("probe_age", age, &c.standard.thresholds));
     if (!c.keep) result.perfdata.push_back(seconds_datum("mailbox_delete", delete_s));
     result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
+    name_certificate_alerts(result);
     return result;
 }
 

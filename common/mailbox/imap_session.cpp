@@ -1,5 +1,7 @@
 #include "mailbox/imap_session.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "mailbox/imap_parse.hpp"
 #include "output/sanitize.hpp"
@@ -22,7 +24,10 @@ std::vector<std::string> ImapSession::transcript() const {
 
 void ImapSession::track(const std::string& line) {
     if (auto n = imap::parse_numbered(line, "EXISTS")) {
-        if (*n > m_exists) m_last_change = Clock::now();
+        if (*n > m_exists) {
+            m_last_change = Clock::now();
+            ++m_arrivals;
+        }
         m_exists = *n;
     } else if (imap::parse_numbered(line, "EXPUNGE")) {
         if (m_exists > 0) --m_exists;
@@ -139,11 +144,31 @@ std::vector<FoundProbe> ImapSession::verified(const std::vector<std::uint32_t>& 
                                               const Deadline& deadline) {
     std::vector<FoundProbe> out;
     std::set<std::uint32_t> asked(uids.begin(), uids.end());
+    std::set<std::uint32_t> missing = asked;
+    std::size_t strays = 0;
     for (auto& f : fetch_headers(uids, section, deadline)) {
-        if (!asked.count(f.uid)) continue;  // a UID we did not ask for is never acted on
+        missing.erase(f.uid);
+        if (!asked.count(f.uid)) {  // a UID we did not ask for is never acted on
+            ++strays;
+            continue;
+        }
         if (auto p = probe_in_header(f.header, identity)) {
             out.push_back(FoundProbe{*p, folder, f.uid, std::move(f.header), 0, f.internaldate_ms});
         }
+    }
+    auto note = [&](std::string text) {
+        if (std::find(m_notes.begin(), m_notes.end(), text) == m_notes.end() && m_notes.size() < 20)
+            m_notes.push_back(std::move(text));
+    };
+    if (!missing.empty()) {
+        note("IMAP server " + m_config.endpoint.display() + " listed " +
+             std::to_string(missing.size()) + " UID(s) in " + folder +
+             " that it then did not return (first: " + std::to_string(*missing.begin()) +
+             "); ignored");
+    }
+    if (strays > 0) {
+        note("IMAP server " + m_config.endpoint.display() + " returned " + std::to_string(strays) +
+             " message(s) we did not ask for; ignored");
     }
     return out;
 }
@@ -171,10 +196,16 @@ std::optional<FoundProbe> ImapSession::find(const probe::Identity& identity, con
     select(m_config.folder, deadline);
     // Only messages that arrived after open(): the cost does not grow with the mailbox.
     std::string range = m_uidnext > 0 ? "UID " + std::to_string(m_uidnext) + ":* " : "";
-    auto uids = search(range + by_id, deadline);
-    std::erase_if(uids, [&](std::uint32_t uid) { return uid < m_uidnext; });
-    for (auto& p : verified(uids, identity, m_config.folder, "HEADER", deadline)) {
-        if (p.probe.id == id) return p;
+    // Dovecot answers from its view at the start of the command: mail announced by an
+    // EXISTS during the search is only seen by the next one, so look once more at once.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        auto arrivals = m_arrivals;
+        auto uids = search(range + by_id, deadline);
+        std::erase_if(uids, [&](std::uint32_t uid) { return uid < m_uidnext; });
+        for (auto& p : verified(uids, identity, m_config.folder, "HEADER", deadline)) {
+            if (p.probe.id == id) return p;
+        }
+        if (m_arrivals == arrivals) break;
     }
     for (const auto& junk : m_config.junk_folders) {
         select(junk, deadline);
@@ -199,9 +230,11 @@ void ImapSession::wait_for_change(const Deadline& until, const Deadline& deadlin
         throw critical("IMAP IDLE refused by " + m_config.endpoint.display() + ": " +
                        sanitize_text(first));
     }
-    auto before = m_exists;
+    // Counted arrivals, not the message count: other checks expunging their probes
+    // lower the count, and a new message may then not raise it above where it began.
+    auto before = m_arrivals;
     std::size_t lines = 0;
-    while (m_exists <= before && m_conn.wait_readable(until)) {
+    while (m_arrivals == before && m_conn.wait_readable(until)) {
         track(m_conn.read_line(deadline, "IDLE notification"));
         if (++lines > 100000) {
             throw critical("IMAP server " + m_config.endpoint.display() + " flooded IDLE");
@@ -237,7 +270,7 @@ void ImapSession::remove(const std::vector<FoundProbe>& probes, const Deadline& 
             command("UID EXPUNGE " + set, deadline, "UID EXPUNGE");
         } else {
             // A plain EXPUNGE would also remove messages others flagged: never.
-            m_notes.push_back("server lacks UIDPLUS: probe flagged \\Deleted, not expunged");
+            m_notes.emplace_back("server lacks UIDPLUS: probe flagged \\Deleted, not expunged");
         }
     }
     select(m_config.folder, deadline);

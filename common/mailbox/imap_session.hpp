@@ -53,7 +53,8 @@ private:
     std::set<std::string> m_caps;
     std::string m_selected;
     std::uint32_t m_exists = 0;
-    std::uint32_t m_uidnext = 0;  // of m_config.folder at open(): our probe's UID is >= this
+    std::uint64_t m_arrivals = 0;  // EXISTS notices that announced new mail
+    std::uint32_t m_uidnext = 0;   // of m_config.folder at open(): our probe's UID is >= this
     bool m_idle = false;
     bool m_open = false;
     std::optional<Clock::time_point> m_last_change;

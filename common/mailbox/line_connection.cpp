@@ -22,7 +22,12 @@ LoginTimes LineConnection::open(const Deadline& deadline) {
     m_transcript.attach(m_easy);
     curl::apply_endpoint(m_easy, m_resolve, m_endpoint, m_tls, &m_credentials, deadline);
     m_easy.set(CURLOPT_CONNECT_ONLY, 1L);
-    CURLcode code = curl_easy_perform(m_easy.get());
+    m_watchdog.attach(m_easy);
+    CURLcode code = CURLE_OK;
+    {
+        curl::Watchdog::Armed armed(m_watchdog, deadline);
+        code = curl_easy_perform(m_easy.get());
+    }
     if (code != CURLE_OK) {
         throw curl::transfer_failure(code, m_easy, m_transcript, m_endpoint, deadline,
                                      &m_credentials);
@@ -34,8 +39,10 @@ LoginTimes LineConnection::open(const Deadline& deadline) {
     LoginTimes t;
     t.connect_s = m_easy.info_seconds(CURLINFO_CONNECT_TIME_T);
     double app = m_easy.info_seconds(CURLINFO_APPCONNECT_TIME_T);
-    t.tls_s = app > 0 ? app - t.connect_s : 0;
+    // libcurl may report CONNECT_TIME after APPCONNECT_TIME for STARTTLS: never negative
+    t.tls_s = app > 0 ? std::max(0.0, app - t.connect_s) : 0;
     t.login_s = m_easy.info_seconds(CURLINFO_TOTAL_TIME_T) - std::max(app, t.connect_s);
+    if (m_endpoint.tls != curl::TlsMode::none) t.certificate = curl::server_certificate(m_easy);
     return t;
 }
 
@@ -82,6 +89,9 @@ bool LineConnection::try_recv() {
 }
 
 void LineConnection::fill(const Deadline& deadline, std::string_view stage) {
+    // A server that never stops sending (a flood of untagged lines) must not outlast -t:
+    // the poll below is only reached when nothing is waiting.
+    if (deadline.expired()) fail_timeout(deadline, stage);
     // libcurl may hold decrypted TLS data the socket no longer shows: ask it first.
     while (!try_recv()) {
         if (m_closed) {

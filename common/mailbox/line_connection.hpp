@@ -10,6 +10,7 @@
 #include "core/deadline.hpp"
 #include "curl/connection.hpp"
 #include "curl/transcript.hpp"
+#include "curl/watchdog.hpp"
 
 namespace mailprobe::mailbox {
 
@@ -17,6 +18,7 @@ struct LoginTimes {
     double connect_s = 0;
     double tls_s = 0;
     double login_s = 0;  // greeting, capabilities, STARTTLS and authentication
+    std::optional<curl::CertExpiry> certificate;  // the server's, when TLS was used
 };
 
 class LineConnection {
@@ -48,6 +50,7 @@ private:
     curl::Endpoint m_endpoint;
     curl::TlsOptions m_tls;
     curl::Credentials m_credentials;
+    curl::Watchdog m_watchdog;  // before the handle: it must outlive the handle's socket
     curl::Easy m_easy;
     curl::Slist m_resolve;
     curl::Transcript m_transcript;

@@ -1,5 +1,6 @@
 #include "mailbox/pop3_session.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <thread>
 
@@ -10,7 +11,18 @@ namespace mailprobe::mailbox {
 
 namespace {
 constexpr std::size_t k_max_header = 4u << 20;
+
+// Another session (a concurrent check, a mail client) expunged the message after our STAT:
+// Dovecot says "-ERR Message 12 expunged.", others "no such message" or "deleted".
+bool vanished(std::string_view reply) {
+    std::string lower(reply);
+    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return lower.starts_with("-err") &&
+           (lower.find("expunged") != std::string::npos ||
+            lower.find("deleted") != std::string::npos ||
+            lower.find("no such message") != std::string::npos);
 }
+}  // namespace
 
 LoginTimes Pop3Session::open(const Deadline& deadline) {
     m_conn =
@@ -66,7 +78,13 @@ std::vector<FoundProbe> Pop3Session::scan(const probe::Identity& identity,
     std::uint32_t lowest = m_count > limit ? m_count - limit + 1 : 1;
     for (std::uint32_t n = m_count; n >= lowest && n > 0; --n) {
         std::string stage = "TOP " + std::to_string(n);
-        command(stage + " 0", deadline, stage);
+        m_conn->send_line(stage + " 0", deadline, stage + " response");
+        std::string reply = m_conn->read_line(deadline, stage + " response");
+        if (vanished(reply)) continue;  // gone meanwhile: not ours to count or delete
+        if (!reply.starts_with("+OK")) {
+            throw critical("POP3 " + stage + " failed on " + m_config.endpoint.display() + ": " +
+                           sanitize_text(reply));
+        }
         std::string header = multiline(deadline, stage);
         if (auto p = probe_in_header(header, identity)) {
             out.push_back(
@@ -122,6 +140,16 @@ void Pop3Session::quit(const Deadline& deadline) {
     }
     keep_transcript();
     m_conn.reset();
+}
+
+std::vector<std::string> Pop3Session::transcript() const {
+    std::vector<std::string> out = m_transcript;  // of the sessions already closed
+    if (m_conn) {
+        for (const auto& line : m_conn->transcript().lines()) {
+            if (out.size() < 400) out.push_back(line);
+        }
+    }
+    return out;
 }
 
 void Pop3Session::keep_transcript() {

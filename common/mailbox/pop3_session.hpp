@@ -21,7 +21,7 @@ public:
     std::optional<Clock::time_point> last_change() const override { return std::nullopt; }
     bool idle_active() const override { return false; }
     std::uint32_t message_count() const override { return m_count; }
-    std::vector<std::string> transcript() const override { return m_transcript; }
+    std::vector<std::string> transcript() const override;
     std::vector<std::string> notes() const override { return {}; }
 
 private:
