@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "checks/certificate.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "checks/probe_sender.hpp"
 #include "checks/smtp_send.hpp"
@@ -55,8 +56,11 @@ struct Collected {
     std::optional<mailbox::FoundProbe> newest;
 };
 
+// The last delivery is that of the newest probe: several collected in one run arrive in
+// mailbox order, and an old, late one must not hide the current latency.
 void record_delivery(state::CheckState& st, const probe::Probe& p, std::int64_t seen_ms) {
-    st.last_delivery = state::LastDelivery{p.id, p.sent_ms, seen_ms, seen_ms - p.sent_ms};
+    if (!st.last_delivery || p.sent_ms >= st.last_delivery->sent_ms)
+        st.last_delivery = state::LastDelivery{p.id, p.sent_ms, seen_ms, seen_ms - p.sent_ms};
     ++st.delivered_total;
     std::erase_if(st.outstanding, [&](const auto& o) { return o.id == p.id; });
 }
@@ -232,6 +236,7 @@ AsyncOutcome run_async(const AsyncParams& a) {
         out.delivered_header = collected.newest->header;
         out.delivered_sent_ms = collected.newest->probe.sent_ms;
     }
+    name_certificate_alerts(out.result);
     return out;
 }
 

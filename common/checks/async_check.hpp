@@ -41,7 +41,7 @@ struct AsyncOutcome {
     std::int64_t delivered_sent_ms = 0;
 };
 
-AsyncOutcome run_async(const AsyncParams& params);
+AsyncOutcome run_async(const AsyncParams& a);
 
 // "15m 3s", "2h 0m", "42s": ages in a status line.
 std::string human_duration(double seconds);

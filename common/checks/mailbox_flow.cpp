@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "checks/certificate.hpp"
 #include "output/perfdata.hpp"
 
 namespace mailprobe::checks {
@@ -78,6 +79,10 @@ CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config, const Mai
     }
     if (verbosity >= 3) {
         r.details.insert(r.details.end(), stage.transcript.begin(), stage.transcript.end());
+    }
+    if (auto cert = certificate_result("mailbox_cert_days", config.endpoint,
+                                       stage.login.certificate, config.tls.cert_days)) {
+        r.add_child(std::move(*cert));
     }
     return r;
 }

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "checks/certificate.hpp"
 #include "core/error.hpp"
 #include "output/perfdata.hpp"
 #include "probe/probe.hpp"
@@ -21,7 +22,12 @@ smtp::SendOutcome send_with_retries(const SmtpOptions& o, const smtp::ServerConf
             bool again = e.kind() == smtp::SendError::Kind::temporary &&
                          attempt < o.retry_deferred &&
                          deadline.remaining_s() > o.retry_interval_s + 0.5;
-            if (!again) throw;
+            if (!again && attempt == 0) throw;
+            if (!again) {  // say that retrying did not help: the earlier tries are not shown
+                throw smtp::SendError(
+                    e.kind(), CheckFailure(e.status(), std::string(e.what()) + " (after " +
+                                                           std::to_string(attempt) + " retries)"));
+            }
             report.tried.push_back(server.endpoint.display() + ": " + e.what() + " (retrying)");
             ++report.retries;
             std::this_thread::sleep_for(
@@ -105,11 +111,15 @@ SendReport send_probe(const SmtpOptions& o, const std::string& message, const De
         r.outcome.reply = result.stderr_text;
         return r;
     }
-    if (!o.host_given) return send_via_mx(o, message, deadline, before_data);
     SendReport r;
-    r.outcome = send_with_retries(o, o.server, message, deadline, before_data, r);
-    r.server = o.server.endpoint;
-    r.via = "SMTP " + o.server.endpoint.display();
+    if (!o.host_given) {
+        r = send_via_mx(o, message, deadline, before_data);
+    } else {
+        r.outcome = send_with_retries(o, o.server, message, deadline, before_data, r);
+        r.server = o.server.endpoint;
+        r.via = "SMTP " + o.server.endpoint.display();
+    }
+    r.cert_days = o.server.tls.cert_days;
     return r;
 }
 
@@ -141,6 +151,9 @@ CheckResult send_stage_result(const SendReport& report, int verbosity) {
     }
     if (verbosity >= 3) {
         for (const auto& line : sent.transcript) r.details.push_back(line);
+    }
+    if (auto cert = certificate_result("smtp_cert_days", ep, sent.certificate, report.cert_days)) {
+        r.add_child(std::move(*cert));
     }
     return r;
 }

@@ -21,6 +21,7 @@ struct SendReport {
     std::vector<std::string> tried;        // one line per attempt that failed
     int retries = 0;
     bool sendmail = false;
+    std::optional<curl::CertDays> cert_days;  // --cert-days
 };
 
 // before_data: see smtp::send_message (also honoured before sendmail starts).

@@ -67,14 +67,16 @@ int missing_hop(const std::vector<relay::Hop>& hops, const std::vector<std::stri
 CheckResult hops_result(const std::vector<relay::Hop>& hops, std::int64_t sent_ms,
                         const std::vector<std::string>& expect, const Thresholds& thresholds) {
     CheckResult r;
-    r.summary =
-        "path: " + (hops.empty() ? std::string("no Received fields") : relay::describe_path(hops));
+    const std::string path =
+        hops.empty() ? std::string("no Received fields") : relay::describe_path(hops);
+    r.summary = "path: " + path;
     for (std::size_t i = 0; i < hops.size(); ++i) {
         relay::Hop hop = hops[i];
         double delay = hop.delay_s;
         if (i == 0 && hop.time_known && hop.received.time) {
             // Received dates have whole seconds: compare with the send time on that scale.
-            double raw = static_cast<double>(*hop.received.time - sent_ms / 1000);
+            std::int64_t sent_s = sent_ms / 1000;
+            double raw = static_cast<double>(*hop.received.time - sent_s);
             hop.skewed = raw < 0;
             delay = std::max(0.0, raw);
         }
@@ -91,7 +93,7 @@ CheckResult hops_result(const std::vector<relay::Hop>& hops, std::int64_t sent_m
         r.status = Status::critical;
         r.summary = "expected hop " + std::to_string(missing + 1) + " '" +
                     expect[static_cast<std::size_t>(missing)] +
-                    "' missing; path was: " + relay::describe_path(hops);
+                    "' missing; path was: " + path;
     }
     return r;
 }

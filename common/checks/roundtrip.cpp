@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include "checks/certificate.hpp"
 #include "core/error.hpp"
 #include "options/mailbox_options.hpp"
 #include "options/probe_options.hpp"
@@ -164,6 +165,7 @@ CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
     }
     result.perfdata.push_back(count_datum("stale_removed", run.stale_removed));
     result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
+    name_certificate_alerts(result);
     return result;
 }
 

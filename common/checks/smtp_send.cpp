@@ -1,5 +1,6 @@
 #include "checks/smtp_send.hpp"
 
+#include "checks/certificate.hpp"
 #include "checks/probe_sender.hpp"
 
 #include "core/host.hpp"
@@ -60,6 +61,7 @@ CheckResult run_smtp_send(const SmtpSendConfig& c) {
         result.summary += ", total " + format_number(total) + " s beyond threshold";
     }
     result.perfdata.push_back(seconds_datum("time", total, &c.standard.thresholds));
+    name_certificate_alerts(result);
     return result;
 }
 

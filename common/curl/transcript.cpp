@@ -75,16 +75,50 @@ void Redactor::server_line(std::string_view line) {
     if (m_in_auth && !is_continuation(line)) m_in_auth = false;
 }
 
-void Transcript::remember(std::string line) {
+void Transcript::remember(const std::string& line) {
     if (m_lines.size() >= k_max_lines) m_lines.pop_front();
     m_lines.push_back(sanitize_text(line, k_max_line));
 }
 
+bool Transcript::well_formed(std::string_view line) const {
+    auto digit = [&](std::size_t i) { return line[i] >= '0' && line[i] <= '9'; };
+    if (m_protocol == "SMTP") {
+        return line.size() >= 3 && digit(0) && digit(1) && digit(2) &&
+               (line.size() == 3 || line[3] == ' ' || line[3] == '-');
+    }
+    if (m_protocol == "IMAP") {
+        return line.starts_with("* ") || line.starts_with("+") ||
+               (!m_last_tag.empty() && line.starts_with(m_last_tag + " "));
+    }
+    if (m_protocol == "POP3") {
+        return line.starts_with("+OK") || line.starts_with("-ERR") || line.starts_with("+ ") ||
+               line == "+";
+    }
+    return true;
+}
+
+bool Transcript::final_reply(std::string_view line) const {
+    if (m_protocol == "SMTP") return well_formed(line) && (line.size() == 3 || line[3] == ' ');
+    if (m_protocol == "IMAP") {
+        return m_last_tag.empty() ? line.starts_with("* ") : line.starts_with(m_last_tag + " ");
+    }
+    if (m_protocol == "POP3") return line.starts_with("+OK") || line.starts_with("-ERR");
+    return line.size() < 4 || line[3] != '-';
+}
+
 void Transcript::on_client(std::string_view line) {
     std::string shown = m_redactor.client_line(line);
+    m_sent = true;
     // Lines inside an AUTH exchange are credentials, not commands: keep the AUTH verb.
-    if (shown != "[redacted]") m_last_verb = verb_of(line, nullptr);
-    m_last_command = sanitize_text(shown, 200);
+    if (shown != "[redacted]") {
+        std::string tag;
+        m_last_verb = verb_of(line, &tag);
+        if (!tag.empty()) m_last_tag = tag;
+    }
+    // libcurl ends a failed transfer with QUIT/LOGOUT: "221 Bye" must not hide the refusal
+    // that caused it (last_command/last_reply feed the failure messages).
+    bool closing = m_last_verb == "QUIT" || m_last_verb == "LOGOUT";
+    if (!closing) m_last_command = sanitize_text(shown, 200);
     m_awaiting_reply = true;
     remember("C: " + shown);
 }
@@ -92,9 +126,10 @@ void Transcript::on_client(std::string_view line) {
 void Transcript::on_server(std::string_view line) {
     m_redactor.server_line(line);
     ++m_server_lines;
+    if (well_formed(line)) ++m_replies;
     remember("S: " + std::string(line));
-    bool final_line = line.size() < 4 || line[3] != '-';  // SMTP multi-line replies
-    m_last_reply = sanitize_text(line, 300);
+    bool final_line = final_reply(line);  // not "250-" of a multi-line reply, nor junk
+    if (m_last_verb != "QUIT" && m_last_verb != "LOGOUT") m_last_reply = sanitize_text(line, 300);
     if (m_in_data && final_line && !line.starts_with("354")) {
         m_data_reply = m_last_reply;
         m_data_reply_time = Clock::now();
@@ -105,7 +140,7 @@ void Transcript::on_server(std::string_view line) {
 }
 
 std::string Transcript::waiting_for() const {
-    if (m_server_lines == 0) return "greeting";
+    if (m_replies == 0 && !m_sent) return "greeting";
     if (m_in_data) return "end-of-data response";
     if (!m_awaiting_reply) {
         bool tls_next = (m_last_verb == "STARTTLS" || m_last_verb == "STLS");
@@ -122,10 +157,11 @@ std::string Transcript::waiting_for() const {
 namespace {
 
 int debug_callback(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+    auto* t = static_cast<Transcript*>(user);
+    std::string_view text(data, size);
+    if (type == CURLINFO_TEXT && text.starts_with("Connected to ")) t->on_connected();
     if (type != CURLINFO_HEADER_IN && type != CURLINFO_HEADER_OUT) return 0;
     try {
-        auto* t = static_cast<Transcript*>(user);
-        std::string_view text(data, size);
         while (!text.empty()) {
             auto eol = text.find('\n');
             std::string_view line = text.substr(0, eol);

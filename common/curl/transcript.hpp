@@ -32,6 +32,10 @@ public:
 
     void on_client(std::string_view line);
     void on_server(std::string_view line);
+    // libcurl reports the TCP connection up ("Connected to ..."): a wait after this is in
+    // the TLS handshake or the protocol, not in the connect.
+    void on_connected() { m_connected = true; }
+    bool connected() const { return m_connected; }
 
     const std::string& protocol() const { return m_protocol; }
     // "greeting", "EHLO response", "login response", "end-of-data response", ...
@@ -46,7 +50,11 @@ public:
     const std::deque<std::string>& lines() const { return m_lines; }
 
 private:
-    void remember(std::string line);
+    void remember(const std::string& line);
+    // Whether a server line is a well-formed reply of the protocol, and whether it ends
+    // the reply to the last command (junk and wrongly tagged lines end nothing).
+    bool well_formed(std::string_view line) const;
+    bool final_reply(std::string_view line) const;
 
     std::string m_protocol;
     Redactor m_redactor;
@@ -57,6 +65,10 @@ private:
     bool m_awaiting_reply = false;
     bool m_in_data = false;
     std::size_t m_server_lines = 0;
+    std::size_t m_replies = 0;  // well-formed server lines
+    bool m_sent = false;        // any client line yet
+    bool m_connected = false;
+    std::string m_last_tag;  // IMAP: the tag whose completion ends the current reply
     std::string m_data_reply;
     Clock::time_point m_data_reply_time{};
 };

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <regex>
 
+#include "curl/watchdog.hpp"
 #include "probe/probe.hpp"
 
 namespace mailprobe::smtp {
@@ -26,6 +27,8 @@ size_t read_callback(char* buffer, size_t size, size_t nitems, void* user) {
     }
     size_t room = size * nitems;
     size_t n = std::min(room, up->data->size() - up->offset);
+    // A byte buffer for libcurl, not a C string: no terminator wanted.
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
     std::memcpy(buffer, up->data->data() + up->offset, n);
     up->offset += n;
     return n;
@@ -66,7 +69,9 @@ std::string parse_queue_id(const std::string& reply) {
 SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
                          const std::string& message, const Deadline& deadline,
                          const std::function<bool()>& before_data) {
+    curl::Watchdog watchdog;  // before the handle: it must outlive the handle's sockets
     curl::Easy easy;
+    watchdog.attach(easy);
     curl::Slist resolve, rcpts;
     curl::Transcript transcript("SMTP");
     transcript.attach(easy);
@@ -85,12 +90,17 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
     easy.set(CURLOPT_FORBID_REUSE, 1L);
 
     auto start = std::chrono::steady_clock::now();
-    CURLcode code = curl_easy_perform(easy.get());
+    CURLcode code = CURLE_OK;
+    {
+        curl::Watchdog::Armed armed(watchdog, deadline);
+        code = curl_easy_perform(easy.get());
+    }
     SendOutcome out;
     out.transcript.assign(transcript.lines().begin(), transcript.lines().end());
     if (code != CURLE_OK) {
         if (upload.aborted) throw critical("probe not sent: the mailbox side failed first");
-        if (code != CURLE_OPERATION_TIMEDOUT) {
+        // A refused login is reported as such (naming the user), not as a refused command.
+        if (code != CURLE_OPERATION_TIMEDOUT && code != CURLE_LOGIN_DENIED && !watchdog.fired()) {
             if (auto r = refusal(transcript)) throw *r;
         }
         bool unreachable = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST;
@@ -105,11 +115,14 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
     out.accepted_unix_ms = probe::unix_now_ms();
     out.connect_s = easy.info_seconds(CURLINFO_CONNECT_TIME_T);
     double app = easy.info_seconds(CURLINFO_APPCONNECT_TIME_T);
-    out.tls_s = app > 0 ? app - out.connect_s : 0;
+    // libcurl may report CONNECT_TIME after APPCONNECT_TIME for STARTTLS: never negative
+    out.tls_s = app > 0 ? std::max(0.0, app - out.connect_s) : 0;
     out.transaction_s = std::chrono::duration<double>(out.accepted_at - start).count();
     out.total_s = easy.info_seconds(CURLINFO_TOTAL_TIME_T);
     out.reply = transcript.data_reply();
     out.queue_id = parse_queue_id(out.reply);
+    if (server.endpoint.tls != curl::TlsMode::none)
+        out.certificate = curl::server_certificate(easy);
     return out;
 }
 

@@ -46,6 +46,7 @@ struct SendOutcome {
     std::chrono::steady_clock::time_point accepted_at;
     std::int64_t accepted_unix_ms = 0;
     std::vector<std::string> transcript;  // redacted, for -vvv
+    std::optional<curl::CertExpiry> certificate;  // the server's, when TLS was used
 };
 
 // Throws SendError: CRITICAL for refusals (5xx) and connection problems, WARNING

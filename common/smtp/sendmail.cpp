@@ -2,21 +2,19 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <sstream>
 
 #include "core/error.hpp"
 #include "output/perfdata.hpp"
 #include "output/sanitize.hpp"
-
-extern char** environ;
 
 namespace mailprobe::smtp {
 
@@ -57,6 +55,7 @@ pid_t spawn(const std::vector<std::string>& argv, Pipe& in, Pipe& err) {
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);  // so a timeout kills its children too
     posix_spawnattr_setpgroup(&attr, 0);
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     pid_t pid = -1;

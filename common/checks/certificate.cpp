@@ -1,0 +1,90 @@
+#include "checks/certificate.hpp"
+
+#include <ctime>
+
+#include "probe/probe.hpp"
+
+namespace mailprobe::checks {
+
+namespace {
+
+constexpr std::string_view k_suffix = "_cert_days";
+
+std::string date_of(std::int64_t unix_s) {
+    std::time_t t = static_cast<std::time_t>(unix_s);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+bool is_certificate_result(const CheckResult& r) {
+    for (const auto& d : r.perfdata) {
+        if (d.label.ends_with(k_suffix)) return true;
+    }
+    return r.summary.starts_with("TLS certificate");
+}
+
+void collect_alerts(const CheckResult& r, std::string& out) {
+    for (const auto& child : r.children) {
+        if (is_certificate_result(child) && child.status != Status::ok) {
+            out += "; " + child.summary;
+        }
+        collect_alerts(child, out);
+    }
+}
+
+}  // namespace
+
+std::optional<CheckResult> certificate_result(const std::string& label, const curl::Endpoint& ep,
+                                              const std::optional<curl::CertExpiry>& cert,
+                                              const std::optional<curl::CertDays>& limits) {
+    if (!limits) return std::nullopt;
+    CheckResult r;
+    if (ep.tls == curl::TlsMode::none) {
+        r.summary = "TLS certificate: none, " + ep.display() + " was reached without TLS";
+        return r;
+    }
+    if (!cert) {
+        r.status = Status::unknown;
+        r.summary = "TLS certificate of " + ep.display() + ": expiry date not available";
+        return r;
+    }
+    std::int64_t days = curl::days_left(*cert, probe::unix_now_ms() / 1000);
+    PerfDatum d;
+    d.label = label;
+    d.value = static_cast<double>(days);
+    d.unit = Unit::none;
+    d.warning = Range::parse(std::to_string(limits->warning) + ":");
+    if (limits->critical) d.critical = Range::parse(std::to_string(*limits->critical) + ":");
+    r.perfdata.push_back(d);
+    std::string date = date_of(cert->not_after);
+    // An expired certificate (only seen with --insecure) is CRITICAL whatever the limits.
+    if (days < 0 || (limits->critical && days < *limits->critical)) {
+        r.status = Status::critical;
+    } else if (days < limits->warning) {
+        r.status = Status::warning;
+    }
+    std::string n = std::to_string(days < 0 ? -days : days);
+    if (days < 0) {
+        r.summary =
+            "TLS certificate of " + ep.display() + " expired " + n + " days ago (" + date + ")";
+    } else if (r.status != Status::ok) {
+        r.summary =
+            "TLS certificate of " + ep.display() + " expires in " + n + " days (" + date + ")";
+    } else {
+        r.summary = "TLS certificate of " + ep.display() + " valid for " + n +
+                    " more days (until " + date + ")";
+    }
+    if (!cert->subject.empty()) r.details.push_back("subject: " + cert->subject);
+    return r;
+}
+
+void name_certificate_alerts(CheckResult& result) {
+    std::string alerts;
+    collect_alerts(result, alerts);
+    if (!alerts.empty() && !result.summary.empty()) result.summary += alerts;
+}
+
+}  // namespace mailprobe::checks
