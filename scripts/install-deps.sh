@@ -7,10 +7,17 @@ BUILD_PKGS=(build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev
             libboost-program-options-dev libboost-test-dev libc-ares-dev)
 STACK_PKGS=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd openssl dnsmasq-base
             python3 procps iproute2)
+# Packaging and monitoring-system tests (tests/packaging, issue 6): package tools, man page
+# lint, a real Icinga 2 and Nagios 4 (no daemon starts: see policy-rc.d below).
+# MAILPROBE_SKIP_PACKAGING_DEPS=1 leaves them out (those tests then try to install what
+# they need themselves, or are skipped).
+PACKAGING_PKGS=(dpkg-dev rpm lintian mandoc groff-base file icinga2-bin nagios4-core
+                python3-yaml)
+[ "${MAILPROBE_SKIP_PACKAGING_DEPS:-0}" = 1 ] && PACKAGING_PKGS=()
 EXTRA_PKGS=("$@")
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${STACK_PKGS[@]}" "${EXTRA_PKGS[@]}"; do
+for p in "${BUILD_PKGS[@]}" "${STACK_PKGS[@]}" "${PACKAGING_PKGS[@]}" "${EXTRA_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
