@@ -71,7 +71,8 @@ std::string upper_proto(const Endpoint& ep) {
 }
 
 std::string stage_of(const Easy& easy, const Transcript& t, const Endpoint& ep) {
-    if (easy.info_seconds(CURLINFO_CONNECT_TIME_T) <= 0) return "TCP connect";
+    // libcurl 7.88 sets CONNECT_TIME only once the TLS handshake is done as well.
+    if (!t.connected() && easy.info_seconds(CURLINFO_CONNECT_TIME_T) <= 0) return "TCP connect";
     if (ep.tls == TlsMode::tls && easy.info_seconds(CURLINFO_APPCONNECT_TIME_T) <= 0 &&
         !t.got_server_line()) {
         return "TLS handshake";
@@ -91,10 +92,18 @@ CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript&
                               const Credentials* cred) {
     const std::string where = ep.display();
     const std::string proto = upper_proto(ep);
+    // Past the deadline, the watchdog (curl/watchdog.hpp) has shut the sockets down: the
+    // read or connect error that follows is the timeout.
+    bool cut_off =
+        deadline.expired() && (code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR ||
+                               code == CURLE_GOT_NOTHING || code == CURLE_SSL_CONNECT_ERROR ||
+                               code == CURLE_COULDNT_CONNECT || code == CURLE_WEIRD_SERVER_REPLY ||
+                               code == CURLE_UPLOAD_FAILED || code == CURLE_PARTIAL_FILE);
+    if (code == CURLE_OPERATION_TIMEDOUT || cut_off) {
+        return critical("timeout after " + format_number(deadline.budget_s()) + " s waiting for " +
+                        stage_of(easy, t, ep) + " from " + where);
+    }
     switch (code) {
-        case CURLE_OPERATION_TIMEDOUT:
-            return critical("timeout after " + format_number(deadline.budget_s()) +
-                            " s waiting for " + stage_of(easy, t, ep) + " from " + where);
         case CURLE_COULDNT_RESOLVE_HOST:
             return critical("cannot resolve host " + ep.host + ": " + reason(easy, code));
         case CURLE_COULDNT_CONNECT:

@@ -8,6 +8,7 @@
 
 #include "core/deadline.hpp"
 #include "core/error.hpp"
+#include "curl/certinfo.hpp"
 #include "curl/easy.hpp"
 #include "curl/transcript.hpp"
 
@@ -20,6 +21,7 @@ std::string tls_mode_name(TlsMode mode);
 struct TlsOptions {
     std::optional<std::string> cacert;  // PEM bundle to trust instead of the system store
     bool insecure = false;              // skip certificate and host name verification
+    std::optional<CertDays> cert_days;  // --cert-days: judge the certificate's expiry
 };
 
 // Password today; a bearer token (XOAUTH2/OAUTHBEARER) drops in as another kind.
@@ -43,13 +45,13 @@ struct Endpoint {
 };
 
 // Sets URL, TLS policy, credentials and the time left on the deadline.
-void apply_endpoint(Easy& easy, Slist& resolve_list, const Endpoint& endpoint,
-                    const TlsOptions& tls, const Credentials* credentials, const Deadline& deadline,
+void apply_endpoint(Easy& easy, Slist& resolve_list, const Endpoint& ep, const TlsOptions& tls,
+                    const Credentials* cred, const Deadline& deadline,
                     const std::string& path = "");
 
 // Turns a failed transfer into a CRITICAL naming the host, the stage and the reason.
-CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript& transcript,
-                              const Endpoint& endpoint, const Deadline& deadline,
-                              const Credentials* credentials);
+CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript& t,
+                              const Endpoint& ep, const Deadline& deadline,
+                              const Credentials* cred);
 
 }  // namespace mailprobe::curl

@@ -178,7 +178,7 @@ MxResult classify_mx(std::vector<MailHost> records) {
     return result;
 }
 
-Resolver::Resolver(std::optional<ServerAddress> server)
+Resolver::Resolver(const std::optional<ServerAddress>& server)
     : m_channel(std::make_unique<Channel>(server)) {}
 
 Resolver::~Resolver() = default;

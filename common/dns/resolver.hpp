@@ -42,7 +42,7 @@ class Channel;  // RAII c-ares channel + poll loop (dns/channel.hpp)
 class Resolver {
 public:
     // nullopt: the system resolver configuration (/etc/resolv.conf).
-    explicit Resolver(std::optional<ServerAddress> server);
+    explicit Resolver(const std::optional<ServerAddress>& server);
     ~Resolver();
     Resolver(Resolver&&) noexcept;
     Resolver& operator=(Resolver&&) noexcept;

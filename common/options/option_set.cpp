@@ -42,8 +42,9 @@ OptionSet& OptionSet::multi(std::string long_name, char short_name, std::string 
 
 OptionSet& OptionSet::optional_value(std::string long_name, std::string value_name,
                                      std::string help, std::string implicit_value) {
-    m_implicit.emplace_back(long_name, implicit_value);
-    return add({std::move(long_name), 0, "[" + value_name + "]", std::move(help), "", false, ""});
+    m_implicit.emplace_back(long_name, std::move(implicit_value));
+    return add({std::move(long_name), 0, "[" + std::move(value_name) + "]", std::move(help), "",
+                false, ""});
 }
 
 namespace {

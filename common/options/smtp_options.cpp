@@ -13,7 +13,10 @@ void add_tls_trust_options(OptionSet& o) {
     o.section("TLS options")
         .value("cacert", 0, "FILE",
                "Trust the CA certificates in FILE (PEM) instead of the system store")
-        .flag("insecure", 0, "Do not verify server certificates (testing only)");
+        .flag("insecure", 0, "Do not verify server certificates (testing only)")
+        .value("cert-days", 0, "WARN[,CRIT]",
+               "WARNING (CRITICAL) when a server certificate (SMTP, IMAP or POP3) expires in "
+               "fewer than WARN (CRIT) days; reports the days left as perfdata");
 }
 
 curl::TlsOptions tls_trust_from(const ParsedOptions& p) {
@@ -23,6 +26,7 @@ curl::TlsOptions tls_trust_from(const ParsedOptions& p) {
         throw UsageError("--cacert: cannot read '" + *t.cacert + "'");
     }
     t.insecure = p.has("insecure");
+    if (auto days = p.get("cert-days")) t.cert_days = curl::parse_cert_days(*days);
     return t;
 }
 

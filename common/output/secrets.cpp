@@ -8,6 +8,7 @@
 namespace mailprobe::secrets {
 
 namespace {
+constexpr std::string_view k_mask = "********";
 std::mutex g_mutex;
 std::vector<std::string> g_needles;
 
@@ -45,8 +46,11 @@ void register_secret(std::string_view secret) {
 std::string scrub(std::string text) {
     std::lock_guard lock(g_mutex);
     for (const auto& needle : g_needles) {
-        for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos)) {
-            text.replace(pos, needle.size(), "********");
+        // Continue after the mask: a secret the mask itself contains ("****") would
+        // otherwise be found in it again, forever.
+        for (auto pos = text.find(needle); pos != std::string::npos;
+             pos = text.find(needle, pos + k_mask.size())) {
+            text.replace(pos, needle.size(), k_mask);
         }
     }
     return text;

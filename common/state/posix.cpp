@@ -48,6 +48,7 @@ std::optional<std::string> read_file(const std::string& path, std::size_t max_si
         if (got == 0) return content;
         content.append(buffer, static_cast<std::size_t>(got));
         if (content.size() > max_size)
+            // NOLINTNEXTLINE(performance-inefficient-string-concatenation): once, on error
             throw unknown(path + ": " + what + " is too large (over " + std::to_string(max_size) +
                           " bytes)");
     }

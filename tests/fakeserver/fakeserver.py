@@ -777,6 +777,10 @@ def imap_session(s: Session):
                 continue
             if sc == "search_ghost_uids":
                 hits = list(GHOST_UIDS)
+            elif sc == "endless_header":
+                # A server that ignores the criteria: every message "matches", so a
+                # client's header FETCH (where the endless header waits) is reached.
+                hits = [m["uid"] if uid else seq for seq, m in enumerate(box.msgs, 1)]
             else:
                 needles = [n.lower() for n in re.findall(r'"([^"]*)"', rest)]
                 hits = []

@@ -665,6 +665,15 @@ BOOST_AUTO_TEST_CASE(scrub_every_occurrence) {
                "**************** and ********");
 }
 
+BOOST_AUTO_TEST_CASE(secret_the_mask_contains_terminates) {
+    // Found by fuzz/fuzz_secrets: "****" is inside the mask, and scrubbing looped forever.
+    secrets::register_secret("****");
+    BOOST_TEST(secrets::scrub("a **** b") == "a ******** b");
+    secrets::clear();
+    secrets::register_secret("********");
+    BOOST_TEST(secrets::scrub("********") == "********");
+}
+
 BOOST_AUTO_TEST_CASE(several_secrets) {
     secrets::register_secret(k_secret);
     secrets::register_secret("an0ther-key-value");

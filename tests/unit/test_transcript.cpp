@@ -361,3 +361,56 @@ BOOST_AUTO_TEST_CASE(order_kept) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Hostile servers (issue 7): junk and wrongly tagged lines end no reply, so that a timeout
+// names the command still waiting for its answer.
+BOOST_AUTO_TEST_SUITE(hostile_stages)
+
+BOOST_AUTO_TEST_CASE(garbage_before_any_reply_is_still_the_greeting) {
+    Transcript t("SMTP");
+    t.on_server("\x01\x02 garbage |||");
+    t.on_server("OK not a reply");
+    BOOST_TEST(t.got_server_line());
+    BOOST_TEST(t.waiting_for() == "greeting");
+}
+
+BOOST_AUTO_TEST_CASE(smtp_junk_does_not_end_the_reply) {
+    Transcript t("SMTP");
+    t.on_server("220 mx ESMTP");
+    t.on_client("EHLO me");
+    t.on_server(std::string("\0\0\x01\x02 junk", 9));
+    t.on_server("25");
+    BOOST_TEST(t.waiting_for() == "EHLO response");
+    t.on_server("250 ok");
+    BOOST_TEST(t.waiting_for() != "EHLO response");
+}
+
+BOOST_AUTO_TEST_CASE(imap_wrong_tag_does_not_end_the_reply) {
+    Transcript t("IMAP");
+    t.on_server("* OK ready");
+    t.on_client("A001 CAPABILITY");
+    t.on_server("* CAPABILITY IMAP4rev1");
+    t.on_server("WA001 OK done");
+    BOOST_TEST(t.waiting_for() == "CAPABILITY response");
+    t.on_server("A001 OK done");
+    BOOST_TEST(t.waiting_for() != "CAPABILITY response");
+}
+
+BOOST_AUTO_TEST_CASE(pop3_junk_does_not_end_the_reply) {
+    Transcript t("POP3");
+    t.on_server("+OK ready");
+    t.on_client("CAPA");
+    t.on_server("\x7f\x80 junk");
+    BOOST_TEST(t.waiting_for() == "CAPA response");
+    t.on_server("+OK list follows");
+    BOOST_TEST(t.waiting_for() != "CAPA response");
+}
+
+BOOST_AUTO_TEST_CASE(connected_flag) {
+    Transcript t("SMTP");
+    BOOST_TEST(!t.connected());
+    t.on_connected();
+    BOOST_TEST(t.connected());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

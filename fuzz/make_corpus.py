@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora under fuzz/corpus/<target>/ (checked in; rerun after changing the
+seeds). One file per seed, named by its SHA-1 like libFuzzer names its own finds."""
+import hashlib
+import hmac
+import os
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The identity fuzz_probe_tag.cpp verifies against.
+NAME = "fuzz-check:probe@example.org"
+KEY = b"0123456789abcdef0123456789abcdef"
+
+
+def tag(name, pid, t_ms, key=KEY):
+    return hmac.new(key, f"mailprobe-v1\n{name}\n{pid}\n{t_ms}".encode(), hashlib.sha256).hexdigest()
+
+
+def digest(name):
+    return hashlib.sha256(name.encode()).hexdigest()[:16]
+
+
+PID = "0123456789abcdef0123456789abcdef"
+T = 1795800000000
+GOOD = f"v=1; n={digest(NAME)}; id={PID}; t={T}; tag={tag(NAME, PID, T)}"
+OTHER = f"v=1; n={digest('other')}; id={PID}; t={T}; tag={tag('other', PID, T)}"
+WRONG_KEY = f"v=1; n={digest(NAME)}; id={PID}; t={T}; tag={tag(NAME, PID, T, b'x' * 32)}"
+
+POSTFIX_HEADER = (
+    "Return-Path: <probe@mail.test>\r\n"
+    "Delivered-To: t01@mail.test\r\n"
+    "Received: from mx.mail.test\r\n\tby vm with LMTP\r\n\tid kN8FBw6iR2mWJQAAYg (envelope-from <probe@mail.test>)"
+    "\r\n\tfor <t01@mail.test>; Fri, 27 Nov 2026 17:32:05 +0000\r\n"
+    "Received: from relay.test (localhost [127.0.0.1])\r\n\tby mx.mail.test (Postfix) with ESMTP id 4F1C2A7203E"
+    "\r\n\tfor <t01@mail.test>; Fri, 27 Nov 2026 17:32:05 +0000 (UTC)\r\n"
+    "Received: from vm (localhost [127.0.0.1])\r\n\tby relay.test (Postfix) with ESMTPSA id 4F1C2A7203D;"
+    "\r\n\tFri, 27 Nov 2026 17:32:04 +0000 (UTC)\r\n"
+    f"X-Mailprobe: {GOOD}\r\n"
+    "Subject: [mailprobe] probe\r\n"
+    "\r\n"
+    "body\r\n")
+
+SEEDS = {
+    "fuzz_range": ["10", "10:", "~:10", "10:20", "@10:20", "-5:-1", "1e3", "@~:0", ":", "1:2:3",
+                   "inf", "nan", " 5", "+3", "0.5:1.5", "@", "~:", "20:10", "-0", "1e400"],
+    "fuzz_probe_tag": [GOOD, OTHER, WRONG_KEY, POSTFIX_HEADER,
+                       f"X-Mailprobe: {OTHER}\nX-Mailprobe: {GOOD}\n\nbody",
+                       f"x-mailprobe:\n {GOOD}\n\n", GOOD.replace("v=1", "v=2"),
+                       GOOD.replace("; ", ";"), "v=1; n=; id=; t=0; tag=",
+                       f"X-Mailprobe: {GOOD}; extra=1\n\n"],
+    "fuzz_received": [POSTFIX_HEADER,
+                      "Received: from a (b [1.2.3.4]) by c with SMTP id X; 1 Jan 2024 00:00 -0500\n\n",
+                      "Received: (qmail 1234 invoked by uid 0); 27 Nov 2026 17:32:05 -0000\n\n",
+                      "Received: by x; Thu, 13 Feb 69 23:32 EST (comment (nested) \\) )\n\n",
+                      "Received: from x ((((((((((((((((\n\n",
+                      "Received: from a by b; Sat, 31 Dec 1999 23:59:60 +1400; x; y; z\n\n",
+                      "Date: Fri, 27 Nov 2026 17:32:05 Z\n"
+                      "Received: from a\n\tby b\n\t(via c) with ESMTPS (TLS1.3) id q for <x@y>; Mon, 1 Jan 2024 0:0:0 A\n\n",
+                      "Received: from a by b; 29 Feb 2023 10:00:00 +0000\n\n"],
+    "fuzz_imap": ["* SEARCH 1 2 3\n* SEARCH\n* SEARCH 4000000000 4294967295\n* SEARCH 0",
+                  "* 3 FETCH (UID 17 INTERNALDATE \"27-Nov-2026 17:32:05 +0000\" BODY[HEADER] {345}",
+                  "* 3 FETCH (FLAGS (\\Seen) UID 4 BODY[HEADER] {0}\n* 1 FETCH (UID 99999999999)",
+                  "* OK [UIDNEXT 42] Predicted next UID\n* OK [UIDVALIDITY 1700000000] UIDs valid",
+                  "* CAPABILITY IMAP4rev1 IDLE UIDPLUS\nmp1 OK [CAPABILITY IMAP4rev1 LITERAL+] done",
+                  "* 12 EXISTS\n* 3 EXPUNGE\n* 0 RECENT\n* BYE shutting down",
+                  "* 1 FETCH (UID 1 BODY[HEADER] {20971520}\n* 1 FETCH (BODY[] {12+}",
+                  "* SEARCH 1 2 (MODSEQ 917162500)\n* ESEARCH (TAG \"a\") UID ALL 1:3",
+                  "\"quoted \\\\ \\\" name\"\n{123}\n{}\n{+}\n{99999999999999}"],
+    "fuzz_sanitize": ["\x01" + "250 2.0.0 Ok: queued as 4F1C2A7203E",
+                      "\x07\x00\xff\xfe||||| OK |perf=1;2;3;; |\x1b[31mRED\x1b[0m\x07\x08\x7f",
+                      "\x05" + "Grüße aus Köln — 日本語 — 🙂 and \xed\xa0\x80 surrogate",
+                      "\x00" + "  leading   and trailing   spaces   ",
+                      "\x03" + "\xc3\x28\xa0\xa1\xe2\x28\xa1\xf0\x28\x8c\xbc\xc0\xaf\xf4\x90\x80\x80"],
+    "fuzz_state": ["mailprobe-state 1\nidentity imap%20check\ndelivered_total 3\nlost_total 0\n"
+                   "last_delivery id=abc sent=1000 seen=3500 delay_ms=2500\n"
+                   "probe id=def sent=2000 via=mx%3D1\nend\n",
+                   "mailprobe-state 1\nlost_total 0\nidentity imap%20check\n"
+                   "last_delivery  seen=3500 id=abc delay_ms=2500 sent=1000\n"
+                   "delivered_total 3\nprobe via=mx%3D1 sent=2000 id=def\nend\n",
+                   "mailprobe-state 2\nwhatever\n",
+                   "mailprobe-state 1\nidentity x\ndelivered_total 1\nlost_total 0\n",
+                   "mailprobe-state 1\nidentity a%zz\ndelivered_total 18446744073709551615\n"
+                   "lost_total 0\nprobe id=a sent=-9223372036854775808 via=%25%20%3D%7F\nend\n",
+                   "caf%C3%A9%20%0A%25"],
+    "fuzz_secrets": ["hunter22\nAUTH PLAIN AGJvYgBodW50ZXIyMg==\nC: PASS hunter22\n",
+                     "****\nsecret ******** stars",
+                     "p@ss w0rd|x\nlogin \"bob\" \"p@ss w0rd|x\" cEBzcyB3MHJkfHg=",
+                     "aaaa\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa YWFhYQ=="],
+    "fuzz_transcript": [
+        "\x00\x00220 mx ESMTP\n\x01EHLO me\n\x00250-mx\n\x00250 AUTH PLAIN LOGIN\n\x01AUTH LOGIN\n"
+        "\x00334 VXNlcm5hbWU6\n\x01dXNlcg==\n\x00334 UGFzc3dvcmQ6\n\x01cGFzcw==\n\x00235 ok\n"
+        "\x01MAIL FROM:<a@b>\n\x00250 ok\n\x01DATA\n\x00354 go\n\x00250 queued as X\n\x01QUIT\n\x00221 bye",
+        "\x01\x00* OK ready\n\x01A001 CAPABILITY\n\x00* CAPABILITY IMAP4rev1\n\x00WA001 OK\n"
+        "\x01A002 AUTHENTICATE PLAIN\n\x00+ \n\x01AHVzZXIAcGFzcw==\n\x00A002 OK\n\x01A003 LOGIN u p",
+        "\x02\x00+OK ready\n\x01USER bob\n\x00+OK\n\x01PASS secret\n\x00-ERR no\n\x01STLS\n\x00+OK go",
+        "\x00\x00\x01\x02 junk\n\x00" + "x" * 2000 + "\n\x01" + "A" * 5000],
+    "fuzz_certinfo": ["Nov 27 17:32:05 2036 GMT", "Jan  1 00:00:00 1970 GMT", "2036-11-27 17:32:05 GMT",
+                      " Mar  7 08:09:10.5 2030 GMT", "30,14", "30", "0,0", "14,30", "99999,1",
+                      "Feb 30 10:00:00 2030 GMT", "2036-00-00 99:99:99 UTC"],
+}
+
+
+def main():
+    for target, seeds in SEEDS.items():
+        d = os.path.join(HERE, "corpus", target)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        for seed in seeds:
+            # "\xff" in a seed is the raw byte 0xff; text with wider characters is UTF-8.
+            try:
+                data = seed.encode("latin-1")
+            except UnicodeEncodeError:
+                data = seed.encode("utf-8")
+            with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
+                f.write(data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
