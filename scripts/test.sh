@@ -14,3 +14,5 @@ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAILPROBE_WERROR=
 cmake --build "$BUILD_DIR" -j "$JOBS"
 cd "$BUILD_DIR"
 ctest --output-on-failure -j "$JOBS" "$@"
+# The hardening checks (clang-tidy, fuzzing, the whole suite under ASan + UBSan).
+if [ $# -eq 0 ] && [ "${MAILPROBE_SKIP_EXTRA:-0}" != 1 ]; then bash "$OLDPWD/scripts/ci-extra.sh"; fi

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <vector>
 
 #include "output/sanitize.hpp"
@@ -73,6 +74,31 @@ std::string Redactor::client_line(std::string_view line) {
 
 void Redactor::server_line(std::string_view line) {
     if (m_in_auth && !is_continuation(line)) m_in_auth = false;
+}
+
+namespace {
+std::mutex g_log_mutex;
+std::vector<std::string> g_log;
+constexpr std::size_t k_max_log = 2000;
+}  // namespace
+
+Transcript::~Transcript() {
+    try {
+        std::lock_guard lock(g_log_mutex);
+        if (!m_lines.empty() && g_log.size() < k_max_log) {
+            g_log.push_back("-- " + m_protocol + " --");
+        }
+        for (const auto& line : m_lines) {
+            if (g_log.size() >= k_max_log) break;
+            g_log.push_back(line);
+        }
+    } catch (...) {
+    }
+}
+
+std::vector<std::string> failure_transcript() {
+    std::lock_guard lock(g_log_mutex);
+    return g_log;
 }
 
 void Transcript::remember(const std::string& line) {

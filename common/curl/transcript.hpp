@@ -6,6 +6,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "curl/easy.hpp"
 
@@ -27,6 +28,10 @@ public:
     using Clock = std::chrono::steady_clock;
 
     explicit Transcript(std::string protocol) : m_protocol(std::move(protocol)) {}
+    // Hands the redacted lines to the failure log (see failure_transcript()).
+    ~Transcript();
+    Transcript(const Transcript&) = delete;
+    Transcript& operator=(const Transcript&) = delete;
     // Routes the handle's debug output here (CURLOPT_VERBOSE + CURLOPT_DEBUGFUNCTION).
     void attach(Easy& easy);
 
@@ -72,5 +77,10 @@ private:
     std::string m_data_reply;
     Clock::time_point m_data_reply_time{};
 };
+
+// The redacted lines of every transcript that ended during the run, so that -vvv can
+// show what was said when a run fails (the failure unwinds past the code that would
+// have printed them). Bounded.
+std::vector<std::string> failure_transcript();
 
 }  // namespace mailprobe::curl

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "curl/transcript.hpp"
 #include "output/render.hpp"
 #include "version.hpp"
 
@@ -75,6 +76,7 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
         hint = spec.options.usage_line() + "\n";
     } catch (const CheckFailure& e) {
         result = failure_result(e.status(), e.what());
+        if (parsed->verbosity() >= 3) result.details = curl::failure_transcript();
     } catch (const std::bad_alloc&) {
         result = failure_result(Status::unknown, "out of memory");
     } catch (const std::exception& e) {
