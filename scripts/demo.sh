@@ -4,7 +4,7 @@
 # against it so you see real status lines, then stops everything again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD_DIR=${BUILD_DIR:-build}
+BUILD_DIR=${BUILD_DIR:-build-demo}
 export MS_PORT_BASE=${MS_PORT_BASE:-25000}
 STACK=/tmp/mpdemo-$MS_PORT_BASE
 

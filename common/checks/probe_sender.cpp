@@ -101,13 +101,17 @@ SendReport send_probe(const SmtpOptions& o, const std::string& message, const De
         if (before_data && !before_data()) {
             throw critical("probe not sent: the mailbox side failed first");
         }
+        // The local queue takes the message at some moment while sendmail runs, and
+        // delivery can finish before it exits: the delivery clock starts when it starts.
+        auto started = std::chrono::steady_clock::now();
+        auto started_ms = probe::unix_now_ms();
         auto result = smtp::run_sendmail(o.sendmail, message, deadline);
         SendReport r;
         r.sendmail = true;
         r.via = "sendmail";
         r.outcome.total_s = r.outcome.transaction_s = result.total_s;
-        r.outcome.accepted_at = std::chrono::steady_clock::now();
-        r.outcome.accepted_unix_ms = probe::unix_now_ms();
+        r.outcome.accepted_at = started;
+        r.outcome.accepted_unix_ms = started_ms;
         r.outcome.reply = result.stderr_text;
         return r;
     }
