@@ -35,7 +35,7 @@ REPO = os.path.dirname(HERE)
 STACK_SH = os.path.join(REPO, "tests", "stack", "mailstack.sh")
 PEER_DIR = "/usr/lib/nagios/plugins"
 PEER_PACKAGES = ["monitoring-plugins-contrib", "monitoring-plugins-standard", "libmail-imapclient-perl"]
-OUR_PLUGINS = ["check_smtp_send", "check_mail_roundtrip", "check_mailbox_receive"]  # the ones benchmarked
+OUR_PLUGINS = ["check_mail_send", "check_mail_roundtrip", "check_mailbox_receive"]  # the ones benchmarked
 DOMAIN = "mail.test"
 DEFAULT_WAIT = 35  # check_mail_roundtrip's default --wait, seconds
 
@@ -529,7 +529,7 @@ class Bench:
                          f"(looked in: {', '.join(c for c in cands if c)})")
 
     def peers_present(self):
-        files = ["check_email_delivery", "check_smtp_send", "check_imap_receive", "check_smtp"]
+        files = ["check_email_delivery", "check_mail_send", "check_imap_receive", "check_smtp"]
         if not all(os.access(os.path.join(PEER_DIR, f), os.X_OK) for f in files):
             return False
         return subprocess.run(["perl", "-MMail::IMAPClient", "-MNet::SMTP", "-e", "1"],
@@ -670,7 +670,7 @@ class Bench:
         ratios = self.pair_table(
             "1. Round trip SMTP -> IMAP",
             "Send a probe through Postfix (port 25), find it over IMAP (port 143), delete it. "
-            "The peer runs its check_smtp_send and check_imap_receive as child processes; "
+            "The peer runs its check_mail_send and check_imap_receive as child processes; "
             "its CPU includes them, its peak RSS is the largest of them.",
             rows, [("check_mail_roundtrip", "check_email_delivery (fastest)"),
                    ("check_mail_roundtrip", "check_email_delivery (1 s)")],
@@ -685,27 +685,27 @@ class Bench:
         self.targets.append(("Peak RSS <= 1/4 of the peer's", f"{fmt_ratio(rr)}", rr is not None and rr <= 0.25))
 
     def bench_smtp(self):
-        self.log("SMTP only: check_smtp_send vs peer check_smtp_send vs check_smtp")
+        self.log("SMTP only: check_mail_send vs peer check_mail_send vs check_smtp")
         u = "t05"
         port = self.stack["MS_SMTP_PORT"]
         cfg = [
-            ("check_smtp_send (ours)", lambda: [self.ours("check_smtp_send"), "-H", "127.0.0.1", "-p", port,
-                                                "--to", f"{u}@{DOMAIN}"], r"^SMTP SEND OK"),
-            ("check_smtp_send (contrib)", lambda: [os.path.join(PEER_DIR, "check_smtp_send"), "-H", "127.0.0.1",
+            ("check_mail_send (ours)", lambda: [self.ours("check_mail_send"), "-H", "127.0.0.1", "-p", port,
+                                                "--to", f"{u}@{DOMAIN}"], r"^MAIL SEND OK"),
+            ("check_mail_send (contrib)", lambda: [os.path.join(PEER_DIR, "check_mail_send"), "-H", "127.0.0.1",
                                                    "-p", port, "--mailto", f"{u}@{DOMAIN}",
                                                    "--mailfrom", f"bench@{DOMAIN}", "--header",
-                                                   "Subject: bench", "--body", "bench"], r"^SMTP SEND OK"),
+                                                   "Subject: bench", "--body", "bench"], r"^MAIL SEND OK"),
             ("check_smtp", lambda: [os.path.join(PEER_DIR, "check_smtp"), "-H", "127.0.0.1", "-p", port],
              r"^SMTP OK"),
         ]
         res = self.alternate(cfg, self.runs)
         self.empty(u)
         for i in range(self.runs):  # start-up floor: load, parse options, print the version, exit
-            r = run_cmd([self.ours("check_smtp_send"), "--version"], self.env())
+            r = run_cmd([self.ours("check_mail_send"), "--version"], self.env())
             r.ok = bool(re.search(r"\d+\.\d+", r.out))
             if not r.ok:
-                self.fail("check_smtp_send --version", r)
-            self.costs.setdefault("check_smtp_send --version (start-up only)", []).append(r)
+                self.fail("check_mail_send --version", r)
+            self.costs.setdefault("check_mail_send --version (start-up only)", []).append(r)
         rows = [(cfg[0][0], "send a probe", res[cfg[0][0]]),
                 (cfg[1][0], "send a message", res[cfg[1][0]]),
                 (cfg[2][0], "connect, EHLO, QUIT (no message)", res[cfg[2][0]])]
@@ -724,17 +724,17 @@ class Bench:
 
         def before(label):
             if label == "check_mailbox_receive":
-                r = run_cmd([self.ours("check_smtp_send"), "-H", "127.0.0.1", "-p", smtp, "--to", f"{ou}@{DOMAIN}",
+                r = run_cmd([self.ours("check_mail_send"), "-H", "127.0.0.1", "-p", smtp, "--to", f"{ou}@{DOMAIN}",
                              "--probe-name", "bench-mailbox"], self.env())
-                self.check("check_smtp_send (setup for check_mailbox_receive)", r, 0, r"^SMTP SEND OK")
+                self.check("check_mail_send (setup for check_mailbox_receive)", r, 0, r"^MAIL SEND OK")
                 if not self.wait_landed(ou):
                     self.fail("setup", why=f"probe for {ou} did not land")
             else:
                 token["t"] = f"bench-{os.getpid()}-{time.monotonic_ns()}"
-                r = run_cmd([os.path.join(PEER_DIR, "check_smtp_send"), "-H", "127.0.0.1", "-p", smtp,
+                r = run_cmd([os.path.join(PEER_DIR, "check_mail_send"), "-H", "127.0.0.1", "-p", smtp,
                              "--mailto", f"{pu}@{DOMAIN}", "--mailfrom", f"bench@{DOMAIN}",
                              "--header", f"Subject: {token['t']}", "--body", "bench"], self.env())
-                self.check("check_smtp_send contrib (setup for check_imap_receive)", r, 0, r"^SMTP SEND OK")
+                self.check("check_mail_send contrib (setup for check_imap_receive)", r, 0, r"^MAIL SEND OK")
                 if not self.wait_landed(pu):
                     self.fail("setup", why=f"message for {pu} did not land")
 

@@ -24,7 +24,7 @@ endif()
 
 set(MAILPROBE_PLUGIN_DIR "lib/nagios/plugins" CACHE STRING
     "Plugin directory for `cmake --install` (relative to CMAKE_INSTALL_PREFIX)")
-set(MAILPROBE_PACKAGE_PLUGINS check_smtp_send check_mail_roundtrip check_mail_relay
+set(MAILPROBE_PACKAGE_PLUGINS check_mail_send check_mail_roundtrip check_mail_relay
                               check_mailbox_receive)
 set(MAILPROBE_PKG_SRC ${PROJECT_SOURCE_DIR}/packaging)
 set(MAILPROBE_PKG_BIN ${PROJECT_BINARY_DIR}/packaging)
@@ -122,7 +122,7 @@ set(MAILPROBE_LONG_DESCRIPTION
 "mailprobe sends a uniquely tagged probe message the way real mail travels,
 finds it in the mailbox over IMAP or POP3, measures every stage and the
 delivery latency, deletes only its own probe (proven by an HMAC tag) and
-alerts when the probe does not arrive in time. Four plugins: check_smtp_send,
+alerts when the probe does not arrive in time. Four plugins: check_mail_send,
 check_mail_roundtrip, check_mail_relay and check_mailbox_receive.
 
 Includes man pages, Icinga 2 CheckCommand definitions, Nagios command
@@ -142,9 +142,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_ENHANCES "icinga2, nagios4")
-# monitoring-plugins-contrib ships another plugin named check_smtp_send (from the
-# check_email_delivery suite) in the same directory: the packages cannot be co-installed.
-set(CPACK_DEBIAN_PACKAGE_CONFLICTS "monitoring-plugins-contrib")
+# No Conflicts: our SMTP plugin was renamed from check_smtp_send (the name
+# monitoring-plugins-contrib ships) to check_mail_send, so both packages co-install.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${MAILPROBE_PKG_SRC}/debian/postinst
                                        ${MAILPROBE_PKG_SRC}/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)

@@ -24,7 +24,7 @@ run() {
   "$@" || true
 }
 echo "mailprobe demo against a private mail stack in $STACK"
-run "$P/check_smtp_send" -H 127.0.0.1 -p "$MS_SMTP_PORT" --to probe@mail.test -v
+run "$P/check_mail_send" -H 127.0.0.1 -p "$MS_SMTP_PORT" --to probe@mail.test -v
 run "$P/check_mail_roundtrip" -H 127.0.0.1 -p "$MS_SUBMISSION_PORT" --smtp-tls starttls \
     --cacert "$MS_CA" --smtp-user probe@mail.test --smtp-password-file "$MS_PASS_FILE_PROBE" \
     --to probe@mail.test --mailbox "imaps://probe@mail.test@127.0.0.1:$MS_IMAPS_PORT/INBOX" \
@@ -43,10 +43,10 @@ run "$P/check_mail_roundtrip" --sendmail "/usr/sbin/sendmail -C $MS_POSTFIX1_CON
 run "$P/check_mail_roundtrip" --dns-server "127.0.0.1:$MS_DNS_PORT" -p "$MS_SMTP_PORT" \
     --to probe@mx-fallback.test --mailbox "imap://probe@mail.test@127.0.0.1:$MS_IMAP_PORT" \
     --mailbox-password-file "$MS_PASS_FILE_PROBE" -v
-run "$P/check_smtp_send" -H 127.0.0.1 -p "$MS_SMTP_PORT" --to probe@mail.test --probe-name demo-split
+run "$P/check_mail_send" -H 127.0.0.1 -p "$MS_SMTP_PORT" --to probe@mail.test --probe-name demo-split
 sleep 0.2
 run "$P/check_mailbox_receive" --mailbox "imap://probe@mail.test@127.0.0.1:$MS_IMAP_PORT" \
     --mailbox-password-file "$MS_PASS_FILE_PROBE" --probe-name demo-split
-run "$P/check_smtp_send" -H 127.0.0.1 -p "$MS_SMTP_PORT" --to nobody@mail.test
+run "$P/check_mail_send" -H 127.0.0.1 -p "$MS_SMTP_PORT" --to nobody@mail.test
 echo
 echo "demo done; the mail stack is stopped again."

@@ -6,7 +6,7 @@
 #include "checks/certificate.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "checks/probe_sender.hpp"
-#include "checks/smtp_send.hpp"
+#include "checks/mail_send.hpp"
 #include "output/perfdata.hpp"
 #include "relay/received.hpp"
 #include "state/store.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// check_mailbox_receive: watch a mailbox only. Finds the probes that check_smtp_send (or
+// check_mailbox_receive: watch a mailbox only. Finds the probes that check_mail_send (or
 // any sender with the same probe name and key) delivered, judges the newest one's age and
 // deletes the verified ones. Or, with --login-only, a plain mailbox login check.
 #include "checks/async_check.hpp"

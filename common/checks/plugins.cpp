@@ -3,7 +3,7 @@
 #include "checks/mailbox_receive.hpp"
 #include "checks/relay.hpp"
 #include "checks/roundtrip.hpp"
-#include "checks/smtp_send.hpp"
+#include "checks/mail_send.hpp"
 
 namespace mailprobe::checks {
 
@@ -23,10 +23,10 @@ PluginEntry entry(const char* service, const char* program, const char* descript
 
 }  // namespace
 
-PluginEntry smtp_send_plugin() {
-    return entry<SmtpSendConfig>("SMTP SEND", "check_smtp_send",
+PluginEntry mail_send_plugin() {
+    return entry<MailSendConfig>("MAIL SEND", "check_mail_send",
                                  "send a tagged probe message through an SMTP server",
-                                 run_smtp_send);
+                                 run_mail_send);
 }
 
 PluginEntry roundtrip_plugin() {
@@ -47,7 +47,7 @@ PluginEntry mailbox_receive_plugin() {
 }
 
 std::vector<PluginEntry> all_plugins() {
-    return {smtp_send_plugin(), roundtrip_plugin(), relay_plugin(), mailbox_receive_plugin()};
+    return {mail_send_plugin(), roundtrip_plugin(), relay_plugin(), mailbox_receive_plugin()};
 }
 
 }  // namespace mailprobe::checks

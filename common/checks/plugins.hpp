@@ -12,7 +12,7 @@ struct PluginEntry {
     CheckFunction check;
 };
 
-PluginEntry smtp_send_plugin();
+PluginEntry mail_send_plugin();
 PluginEntry roundtrip_plugin();
 PluginEntry relay_plugin();
 PluginEntry mailbox_receive_plugin();

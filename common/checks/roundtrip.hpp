@@ -6,7 +6,7 @@
 #include "checks/async_check.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "checks/probe_sender.hpp"
-#include "checks/smtp_send.hpp"
+#include "checks/mail_send.hpp"
 #include "mailbox/session.hpp"
 
 namespace mailprobe::checks {

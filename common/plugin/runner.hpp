@@ -9,7 +9,7 @@
 namespace mailprobe {
 
 struct PluginSpec {
-    std::string service;  // e.g. "SMTP SEND": first word of the status line
+    std::string service;  // e.g. "MAIL SEND": first word of the status line
     OptionSet options;
 };
 

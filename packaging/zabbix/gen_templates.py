@@ -32,9 +32,9 @@ CERT_SMTP = [("smtp_cert_days", "SMTP certificate days left", True, "")]
 CERT_MBOX = [("mailbox_cert_days", "Mailbox certificate days left", True, "")]
 
 templates = [
-    dict(tech="Mailprobe SMTP send", plugin="check_smtp_send", short="smtp_send",
-         title="SMTP send",
-         desc="Submits a tagged probe message through the host's SMTP server (check_smtp_send --output json).",
+    dict(tech="Mailprobe mail send", plugin="check_mail_send", short="mail_send",
+         title="Mail send",
+         desc="Submits a tagged probe message through the host's SMTP server (check_mail_send --output json).",
          params=["--output", "json", "-t", "{$MAILPROBE.TIMEOUT}", "-H", "{HOST.CONN}",
                  "-p", "{$MAILPROBE.SMTP.PORT}", "--to", "{$MAILPROBE.TO}",
                  "--probe-name", "{$MAILPROBE.PROBE.NAME}",
@@ -98,7 +98,7 @@ templates = [
          hops=True),
     dict(tech="Mailprobe mailbox receive", plugin="check_mailbox_receive", short="receive",
          title="Mailbox receive",
-         desc="Finds the probes another machine sent (check_smtp_send with the same probe name and key) in an IMAP/POP3 mailbox and judges the age of the newest (check_mailbox_receive --output json).",
+         desc="Finds the probes another machine sent (check_mail_send with the same probe name and key) in an IMAP/POP3 mailbox and judges the age of the newest (check_mailbox_receive --output json).",
          params=["--output", "json", "-t", "{$MAILPROBE.TIMEOUT}",
                  "-w", "{$MAILPROBE.AGE.WARN}", "-c", "{$MAILPROBE.AGE.CRIT}",
                  "--mailbox", "{$MAILPROBE.MAILBOX}",

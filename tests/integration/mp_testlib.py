@@ -1,4 +1,4 @@
-"""Small helpers shared by the plugin integration tests (test_smtp_send.py, test_roundtrip.py,
+"""Small helpers shared by the plugin integration tests (test_mail_send.py, test_roundtrip.py,
 test_mailbox_receive.py, test_mailbox_safety.py). Python 3.11 stdlib only.
 
 * probe headers: parse X-Mailprobe, compute/verify the HMAC tag exactly as the plugins do

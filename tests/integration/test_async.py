@@ -508,16 +508,16 @@ class StateDirTest(AsyncBase):
         other = f"{self.name}-other"
         other_args = list(send_args)
         other_args[other_args.index("--probe-name") + 1] = other
-        r = run_plugin("check_smtp_send", other_args)
-        self.assert_state(r, "OK", "SMTP SEND")
+        r = run_plugin("check_mail_send", other_args)
+        self.assert_state(r, "OK", "MAIL SEND")
         self.stack.wait_for_messages(self.USER, 1)
 
         run = run_plugin("check_mailbox_receive", recv_args)
         self.assert_state(run, "CRITICAL", "MAILBOX RECEIVE")
         self.assertIn(f"no probe of check '{self.name}' seen yet", run.first_line)
 
-        r = run_plugin("check_smtp_send", send_args)
-        self.assert_state(r, "OK", "SMTP SEND")
+        r = run_plugin("check_mail_send", send_args)
+        self.assert_state(r, "OK", "MAIL SEND")
         self.stack.wait_for_messages(self.USER, 2)
         run = run_plugin("check_mailbox_receive", recv_args)
         self.assert_state(run, "OK", "MAILBOX RECEIVE")
@@ -544,8 +544,8 @@ class StateDirTest(AsyncBase):
         self.assert_state(run, "CRITICAL", "MAILBOX RECEIVE")
         self.assertRegex(run.first_line, r"newest probe [45]s old")
 
-        r = run_plugin("check_smtp_send", send_args)
-        self.assert_state(r, "OK", "SMTP SEND")
+        r = run_plugin("check_mail_send", send_args)
+        self.assert_state(r, "OK", "MAIL SEND")
         self.stack.wait_for_messages(self.USER, 2)
         run = run_plugin("check_mailbox_receive", recv_args)
         self.assert_state(run, "OK", "MAILBOX RECEIVE")

@@ -66,9 +66,9 @@ class GreylistTest(unittest.TestCase):
         time.sleep(0.5)
         self.assertEqual(self.our_probes(), [])
 
-    def test_smtp_send_deferred_is_warning(self):
-        run = run_plugin("check_smtp_send", self.args(mailbox=False))
-        self.assert_state(run, "WARNING", "SMTP SEND")
+    def test_mail_send_deferred_is_warning(self):
+        run = run_plugin("check_mail_send", self.args(mailbox=False))
+        self.assert_state(run, "WARNING", "MAIL SEND")
         self.assertRegex(run.first_line, self.DEFERRED)
 
     def test_roundtrip_retry_deferred_gets_through(self):
@@ -88,10 +88,10 @@ class GreylistTest(unittest.TestCase):
         self.assertIn("delivery", run.perfdata)
         self.assertEqual(self.our_probes(), [])  # found and deleted
 
-    def test_smtp_send_retry_summary(self):
-        run = run_plugin("check_smtp_send",
+    def test_mail_send_retry_summary(self):
+        run = run_plugin("check_mail_send",
                          self.args("--retry-deferred", "2", "--retry-interval", "1.5", mailbox=False))
-        self.assert_state(run, "OK", "SMTP SEND")
+        self.assert_state(run, "OK", "MAIL SEND")
         self.assertIn("after 1 retries", run.first_line)
         msgs = self.stack.wait_for_message(USER, self.sender, timeout=10)
         self.stack.expunge(USER, "mailbox", "*", "header", "From", self.sender)

@@ -2,7 +2,7 @@
 
 Every fault scenario of tests/fakeserver/fakeserver.py is played against every plugin side
 that talks to that protocol, with -t 3:
-  SMTP  via check_smtp_send (and a few via check_mail_roundtrip, whose mailbox thread waits);
+  SMTP  via check_mail_send (and a few via check_mail_roundtrip, whose mailbox thread waits);
   IMAP and POP3 via check_mailbox_receive --login-only, via check_mailbox_receive
         --probe-name (the search/fetch faults only show there), and via check_mail_roundtrip
         with the SMTP side pointed at a good fake SMTP server.
@@ -160,7 +160,7 @@ def rss_limit_kb() -> int:
     """64 MiB; more for a sanitized build (MAILPROBE_SANITIZE=ON), whose plugins link ASan."""
     global _sanitized
     if _sanitized is None:
-        binary = Path(os.environ["MAILPROBE_BIN_DIR"]) / "check_smtp_send"
+        binary = Path(os.environ["MAILPROBE_BIN_DIR"]) / "check_mail_send"
         _sanitized = b"__asan_init" in binary.read_bytes()
     return SANITIZED_RSS_LIMIT_KB if _sanitized else RSS_LIMIT_KB
 
@@ -347,7 +347,7 @@ class TestSmtpFaults(HostileCase):
             tls = tls_of(scenario)
             auth = scenario in ("login_stall", "auth_fail", "starttls_downgrade")
             with FakeServer("smtp", scenario, tls=tls) as srv:
-                m = self.measure("check_smtp_send",
+                m = self.measure("check_mail_send",
                                  smtp_target(srv, tls, auth) + ["--to", "probe@mail.test"])
             return m, srv
         return job
@@ -357,16 +357,16 @@ class TestSmtpFaults(HostileCase):
         for sc, (word, pattern) in SMTP_FAULTS.items():
             with self.subTest(scenario=sc):
                 m, srv = results[sc]
-                self.assertWellBehaved(m, "SMTP SEND", word, pattern)
+                self.assertWellBehaved(m, "MAIL SEND", word, pattern)
                 if tls_of(sc) != "none":
                     self.assertFalse(srv.cleartext_auth_seen(), describe(m))
                 self.assertNotIn(PASSWORD, m.run.stdout)
 
     def test_starttls_stall(self):
         with FakeServer("smtp", "tls_stall", tls="starttls") as srv:
-            m = self.measure("check_smtp_send",
+            m = self.measure("check_mail_send",
                              smtp_target(srv, "starttls") + ["--to", "probe@mail.test"])
-        self.assertWellBehaved(m, "SMTP SEND", "CRITICAL",
+        self.assertWellBehaved(m, "MAIL SEND", "CRITICAL",
                                r"timeout after 3 s waiting for SMTP TLS handshake from localhost")
 
     def test_roundtrip_waits_no_longer_for_a_stalled_smtp_server(self):
@@ -531,7 +531,7 @@ def cert_not_after(path: str) -> datetime:
 
 
 class TestTls(HostileCase):
-    SERVICES = {"smtp": "SMTP SEND", "imap": "MAILBOX RECEIVE", "pop3": "MAILBOX RECEIVE"}
+    SERVICES = {"smtp": "MAIL SEND", "imap": "MAILBOX RECEIVE", "pop3": "MAILBOX RECEIVE"}
 
     def tls_run(self, proto: str, kind: str, extra: list[str], tls: str = "implicit",
                 cacert: bool = True, scenario: str = "ok"):
@@ -541,7 +541,7 @@ class TestTls(HostileCase):
                         "--smtp-tls", "tls" if tls == "implicit" else tls]
                 if cacert:
                     args += ["--cacert", srv.ca_path]
-                m = self.measure("check_smtp_send", args + extra)
+                m = self.measure("check_mail_send", args + extra)
             else:
                 m = self.measure("check_mailbox_receive",
                                  mailbox_target(srv, proto, tls, cacert) + ["--login-only"] + extra)
@@ -660,9 +660,9 @@ class TestTls(HostileCase):
 
     def test_cert_days_without_tls_and_bad_values(self):
         with FakeServer("smtp", "ok") as srv:
-            m = self.measure("check_smtp_send", smtp_target(srv) + ["--to", "probe@mail.test",
+            m = self.measure("check_mail_send", smtp_target(srv) + ["--to", "probe@mail.test",
                                                                     "--cert-days", "30"])
-        self.assertWellBehaved(m, "SMTP SEND", "OK", r"probe accepted")
+        self.assertWellBehaved(m, "MAIL SEND", "OK", r"probe accepted")
         self.assertNotIn("smtp_cert_days", m.run.perfdata)
         self.assertIn("[OK] TLS certificate: none, 127.0.0.1:" + str(srv.port)
                       + " was reached without TLS", m.run.long_output)
@@ -670,7 +670,7 @@ class TestTls(HostileCase):
                            ("5,10", r"--cert-days: CRIT \(10\) must not be more days than WARN"),
                            ("-1", r"--cert-days: '-1' is not WARN\[,CRIT\]")):
             with self.subTest(value=bad):
-                m = self.measure("check_smtp_send", ["-H", "127.0.0.1", "--to", "a@b.test",
+                m = self.measure("check_mail_send", ["-H", "127.0.0.1", "--to", "a@b.test",
                                                      f"--cert-days={bad}"])
                 self.assertEqual(m.run.code, 3, describe(m))
                 self.assertRegex(m.run.first_line, words)
@@ -702,9 +702,9 @@ class TestSecrets(HostileCase):
         for mech in ("", "PLAIN", "LOGIN"):
             with self.subTest(mech=mech or "default"), FakeServer("smtp", "ok") as srv:
                 extra = ["--smtp-auth-mech", mech] if mech else []
-                m = self.measure("check_smtp_send", smtp_target(srv, auth=True)
+                m = self.measure("check_mail_send", smtp_target(srv, auth=True)
                                  + ["--to", "probe@mail.test", "-vvv"] + extra)
-                self.assertWellBehaved(m, "SMTP SEND", "OK", r"probe accepted")
+                self.assertWellBehaved(m, "MAIL SEND", "OK", r"probe accepted")
                 # The transcript is there, the credentials are not.
                 self.assertIn(f"C: AUTH {mech or 'PLAIN'} [redacted]", m.run.long_output,
                               describe(m))
@@ -716,9 +716,9 @@ class TestSecrets(HostileCase):
 
     def test_failed_auth_shows_no_secret(self):
         with FakeServer("smtp", "auth_fail") as srv:
-            m = self.measure("check_smtp_send", smtp_target(srv, auth=True)
+            m = self.measure("check_mail_send", smtp_target(srv, auth=True)
                              + ["--to", "probe@mail.test", "-vvv"])
-        self.assertWellBehaved(m, "SMTP SEND", "CRITICAL", r"SMTP login as .* failed: 535")
+        self.assertWellBehaved(m, "MAIL SEND", "CRITICAL", r"SMTP login as .* failed: 535")
         self.assertNoSecret(m)
 
     def test_mailbox_login_transcripts(self):
@@ -738,9 +738,9 @@ class TestSecrets(HostileCase):
         note = f"note: secret file {loose} is readable by group or others (chmod 600)"
         with FakeServer("smtp", "ok") as smtp, FakeServer("imap", "ok") as imap:
             runs = {
-                "send-loose": self.measure("check_smtp_send", smtp_target(smtp) + [
+                "send-loose": self.measure("check_mail_send", smtp_target(smtp) + [
                     "--to", "probe@mail.test", "--smtp-user", USER, "--smtp-password-file", loose]),
-                "send-tight": self.measure("check_smtp_send", smtp_target(smtp, auth=True)
+                "send-tight": self.measure("check_mail_send", smtp_target(smtp, auth=True)
                                            + ["--to", "probe@mail.test"]),
                 "receive-loose": self.measure("check_mailbox_receive", [
                     "--mailbox-protocol", "imap", "--mailbox-host", "127.0.0.1", "--mailbox-port",
@@ -749,7 +749,7 @@ class TestSecrets(HostileCase):
             }
         for key, m in runs.items():
             with self.subTest(run=key):
-                service = "SMTP SEND" if key.startswith("send") else "MAILBOX RECEIVE"
+                service = "MAIL SEND" if key.startswith("send") else "MAILBOX RECEIVE"
                 self.assertWellBehaved(m, service, "OK", r".")
                 if key.endswith("loose"):
                     self.assertIn(note, m.run.long_output, describe(m))
@@ -759,10 +759,10 @@ class TestSecrets(HostileCase):
 
     def test_password_from_environment(self):
         with FakeServer("smtp", "ok") as srv:
-            m = self.measure("check_smtp_send", smtp_target(srv) + [
+            m = self.measure("check_mail_send", smtp_target(srv) + [
                 "--to", "probe@mail.test", "--smtp-user", USER, "-vvv"],
                 env={"MAILPROBE_SMTP_PASSWORD": PASSWORD})
-        self.assertWellBehaved(m, "SMTP SEND", "OK", r"probe accepted")
+        self.assertWellBehaved(m, "MAIL SEND", "OK", r"probe accepted")
         self.assertIn(base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()), srv.transcript())
         self.assertNoSecret(m)
 

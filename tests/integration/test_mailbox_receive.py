@@ -1,5 +1,5 @@
 """check_mailbox_receive against the real stack (issue 3, setup 5): probes sent by
-check_smtp_send with the same probe name and key are found, aged, deleted; nothing else is
+check_mail_send with the same probe name and key are found, aged, deleted; nothing else is
 touched; --login-only. Mailbox users of this file: t19, t20."""
 
 import re
@@ -26,10 +26,10 @@ class MailboxReceiveTests(PluginTestCase):
         return run_plugin("check_mailbox_receive", list(args), env=self.run_env(env), timeout=60)
 
     def send_probe(self, user, name, *extra, env=None, folder="INBOX", to=None):
-        r = run_plugin("check_smtp_send", [*smtp_args(self.stack), "--to", to or self.stack.address(user),
+        r = run_plugin("check_mail_send", [*smtp_args(self.stack), "--to", to or self.stack.address(user),
                                            "--probe-name", name, "-v", *extra],
                        env=self.run_env(env), timeout=60)
-        self.assertStatus(r, "OK", "SMTP SEND")
+        self.assertStatus(r, "OK", "MAIL SEND")
         probe_id = probe_id_of(r)
         wait_for_id(self.stack, user, probe_id, folder=folder)
         return probe_id

@@ -212,9 +212,9 @@ class MailboxSafetyTests(PluginTestCase):
                 self.assertEqual(run.perfdata["probes_found"].value, 0, run.describe())
                 self.assertUntouched(f"receive {proto} empty")
                 # one real probe: exactly that one is found and deleted
-                r = run_plugin("check_smtp_send", [*smtp_args(s), "--to", ADDR, "--probe-name", "safety-a", "-v"],
+                r = run_plugin("check_mail_send", [*smtp_args(s), "--to", ADDR, "--probe-name", "safety-a", "-v"],
                                env=self.env)
-                self.assertStatus(r, "OK", "SMTP SEND")
+                self.assertStatus(r, "OK", "MAIL SEND")
                 pid = probe_id_of(r)
                 wait_for_id(s, USER, pid)
                 run = self.receive(*mailbox_opts(s, USER, proto), "--probe-name", "safety-a", "-v", *extra)

@@ -4,7 +4,7 @@ Rounds of: a random mailbox (0 to 5,000 messages, with look-alikes of every kind
 subject, wrong or missing tags, malformed X-Mailprobe fields, genuine probes of other probe
 names with their own keys, our probe name with a wrong key, messages already flagged
 \\Deleted, and genuine probes of ours, some in the Junk folder), then a random run sequence of
-check_mail_roundtrip, check_mailbox_receive and check_smtp_send over IMAP and POP3, some
+check_mail_roundtrip, check_mailbox_receive and check_mail_send over IMAP and POP3, some
 killed with SIGKILL at a random moment. Afterwards every message that is not one of our
 verified probes must still be there byte for byte, with exactly its flags (so never flagged
 \\Deleted, Maildir flag 'T').
@@ -168,7 +168,7 @@ class TestNeverLoseMail(unittest.TestCase):
             return ["check_mailbox_receive", "-t", "10", *mailbox, *probe, *keep]
         if kind == "login":
             return ["check_mailbox_receive", "-t", "10", "--login-only", *mailbox]
-        return ["check_smtp_send", "-t", "10", *smtp, *probe]
+        return ["check_mail_send", "-t", "10", *smtp, *probe]
 
     def run_one(self, rng: random.Random, kind: str, proto: str, kill_after: float | None):
         args = self.plugin_args(rng, kind, proto)

@@ -24,10 +24,10 @@ class RoundTripTests(PluginTestCase):
         full_env.update(env or {})
         return run_plugin("check_mail_roundtrip", list(args), env=full_env, timeout=timeout)
 
-    def smtp_send(self, *args, env=None):
+    def mail_send(self, *args, env=None):
         full_env = dict(self.env)
         full_env.update(env or {})
-        return run_plugin("check_smtp_send", list(args), env=full_env, timeout=60)
+        return run_plugin("check_mail_send", list(args), env=full_env, timeout=60)
 
     def assertDeliveredAndGone(self, run, user, before, folder="INBOX"):
         """The run's probe was really delivered (Dovecot's log) and is gone again; the rest of
@@ -221,8 +221,8 @@ class RoundTripTests(PluginTestCase):
                 ("stale2", ["--probe-name", name], {}),
                 ("other-name", ["--probe-name", name + "-x"], {}),
                 ("other-key", ["--probe-name", name], {"MAILPROBE_STATE_DIR": other_state})):
-            r = self.smtp_send(*smtp, *extra, env=env)
-            self.assertStatus(r, "OK", "SMTP SEND")
+            r = self.mail_send(*smtp, *extra, env=env)
+            self.assertStatus(r, "OK", "MAIL SEND")
             ids[label] = probe_id_of(r)
         sent_at = time.monotonic()
         for pid in ids.values():

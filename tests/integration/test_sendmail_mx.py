@@ -353,9 +353,9 @@ class MxTest(Base):
         self.assertFalse(any(l.strip().startswith("tried ") for l in run.long_output))
         self.assertEqual(self.stack.messages(self.USER), [])
 
-    def test_check_smtp_send_uses_mx(self):
-        run = run_plugin("check_smtp_send", self.mx_args(self.stack.address(self.USER)))
-        self.assert_state(run, "OK", "SMTP SEND")
+    def test_check_mail_send_uses_mx(self):
+        run = run_plugin("check_mail_send", self.mx_args(self.stack.address(self.USER)))
+        self.assert_state(run, "OK", "MAIL SEND")
         self.assertIn("mx.mail.test", run.first_line)
         self.assertIn("dns_time", run.perfdata)
         self.stack.wait_for_messages(self.USER, 1)
@@ -404,8 +404,8 @@ class MxTest(Base):
 
     def test_first_mx_rejecting_is_final(self):
         with self.fake_smtp(greeting="554 5.7.1 no mail for you") as fake:
-            run = run_plugin("check_smtp_send", self.with_fake_dns(self.mx_args("probe@mx-fallback.test")))
-        self.assert_state(run, "CRITICAL", "SMTP SEND")
+            run = run_plugin("check_mail_send", self.with_fake_dns(self.mx_args("probe@mx-fallback.test")))
+        self.assert_state(run, "CRITICAL", "MAIL SEND")
         self.assertIn("554 5.7.1 no mail for you", run.first_line)
         self.assertEqual(fake.connections, 1)
         self.assertNotIn("mx.mail.test", run.first_line)  # the next MX was not tried
@@ -413,8 +413,8 @@ class MxTest(Base):
     def test_permanent_rejection_by_the_second_mx(self):
         # t25@mx-fallback.test is not an alias: mx.mail.test (reached after the dead MX)
         # rejects it, and the plugin shows that server's words
-        run = run_plugin("check_smtp_send", self.mx_args(f"{self.USER}@mx-fallback.test"))
-        self.assert_state(run, "CRITICAL", "SMTP SEND")
+        run = run_plugin("check_mail_send", self.mx_args(f"{self.USER}@mx-fallback.test"))
+        self.assert_state(run, "CRITICAL", "MAIL SEND")
         self.assertRegex(run.first_line, r"RCPT TO <t25@mx-fallback\.test> rejected: 550 5\.1\.1 .*"
                                          r"User unknown in virtual alias table")
 
@@ -431,8 +431,8 @@ class MxTest(Base):
         self.assert_state(run, "CRITICAL")
         self.assertIn("domain null-mx.test accepts no mail (null MX)", run.first_line)
         self.assertLess(run.elapsed, 5)
-        run = run_plugin("check_smtp_send", self.mx_args("probe@null-mx.test"))
-        self.assert_state(run, "CRITICAL", "SMTP SEND")
+        run = run_plugin("check_mail_send", self.mx_args("probe@null-mx.test"))
+        self.assert_state(run, "CRITICAL", "MAIL SEND")
         self.assertIn("accepts no mail", run.first_line)
         self.assertEqual(len(self.stack.messages(self.USER)), before)
 
@@ -450,7 +450,7 @@ class MxTest(Base):
             args = self.mx_args(self.stack.address(self.USER))
             args[args.index("--dns-server") + 1] = f"127.0.0.1:{port}"
             args[args.index("-t") + 1] = "4"
-            run = run_plugin("check_smtp_send", args, timeout=30)
+            run = run_plugin("check_mail_send", args, timeout=30)
         self.assertIn(run.status_word, ("CRITICAL", "UNKNOWN"), run.describe())
         self.assertRegex(run.first_line, r"DNS|resolving MX for mail\.test")
         self.assertLess(run.elapsed, 5)

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 SKIP = 77
-PLUGINS = ("check_smtp_send", "check_mail_roundtrip", "check_mail_relay", "check_mailbox_receive")
+PLUGINS = ("check_mail_send", "check_mail_roundtrip", "check_mail_relay", "check_mailbox_receive")
 
 
 def env(name: str) -> str:

@@ -74,7 +74,7 @@ def command_vars() -> dict[str, set[str]]:
 def config() -> None:
     icinga2 = icinga2_binary()
     commands = command_vars()
-    t.check(set(commands) == {"smtp_send", "mail_roundtrip", "mail_relay", "mailbox_receive"},
+    t.check(set(commands) == {"mail_send", "mail_roundtrip", "mail_relay", "mailbox_receive"},
             f"CheckCommands: {sorted(commands)}")
     with t.temp_dir("mp-icinga2-config-") as tmp:
         services = []
@@ -92,7 +92,7 @@ object Host {quote(HOST)} {{
   vars.mailprobe_roundtrip["a"] = {{ mailprobe_to = "a@example.org" }}
   vars.mailprobe_roundtrip["mx"] = {{ mailprobe_to = "b@example.org", mailprobe_use_mx = true }}
   vars.mailprobe_relay["b"] = {{ mailprobe_to = "a@example.org", mailprobe_smtp_user = "u" }}
-  vars.mailprobe_smtp_send["c"] = {{ mailprobe_to = "a@example.org" }}
+  vars.mailprobe_mail_send["c"] = {{ mailprobe_to = "a@example.org" }}
   vars.mailprobe_mailbox_receive["d"] = {{ mailprobe_mailbox = "imap://u@h" }}
 }}
 """ + "\n".join(services) + "\n")
@@ -192,8 +192,8 @@ def run() -> None:
     expected = {  # service -> (command, state Icinga must record)
         "roundtrip": ("mail_roundtrip", "OK"),
         "login": ("mailbox_receive", "OK"),
-        "refused": ("smtp_send", "CRITICAL"),
-        "usage": ("smtp_send", "UNKNOWN"),
+        "refused": ("mail_send", "CRITICAL"),
+        "usage": ("mail_send", "UNKNOWN"),
     }
     sink = GraphiteSink()
     with t.temp_dir("mp-icinga2-run-") as tmp:
@@ -252,14 +252,14 @@ object Service "login" {{
 }}
 object Service "refused" {{
   import "fast"
-  check_command = "smtp_send"
+  check_command = "mail_send"
   vars.mailprobe_smtp_host = "127.0.0.1"
   vars.mailprobe_smtp_port = {refused_port}
   vars.mailprobe_to = {quote(stack.address(user))}
 }}
 object Service "usage" {{
   import "fast"
-  check_command = "smtp_send"
+  check_command = "mail_send"
   vars.mailprobe_smtp_host = "127.0.0.1"
 }}
 """)

@@ -203,7 +203,7 @@ define service {{
 define service {{
     use                 mailprobe-fast
     service_description refused
-    check_command       mailprobe_smtp_send!{stack.address(mailbox_user)}!-p {refused_port} --state-dir {state}
+    check_command       mailprobe_mail_send!{stack.address(mailbox_user)}!-p {refused_port} --state-dir {state}
 }}
 """
         cfg = main_config(tmp, user, services, t.bin_dir(), secrets)
@@ -240,7 +240,7 @@ define service {{
                 f"delivery thresholds: {perf['delivery']}")
         t.check(st["roundtrip"]["plugin_output"].startswith("MAIL ROUNDTRIP OK"),
                 st["roundtrip"]["plugin_output"])
-        t.check(st["refused"]["plugin_output"].startswith("SMTP SEND CRITICAL"),
+        t.check(st["refused"]["plugin_output"].startswith("MAIL SEND CRITICAL"),
                 st["refused"]["plugin_output"])
         login = t.parse_perfdata(st["login"]["performance_data"])
         t.check({"messages", "time"} <= set(login), f"login perfdata: {sorted(login)}")

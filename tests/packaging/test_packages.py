@@ -133,8 +133,10 @@ def deb() -> None:
     arch = t.run(["dpkg", "--print-architecture"], quiet=True).stdout.strip()
     t.check(fields["Architecture"] == arch, f"Architecture {fields['Architecture']} != {arch}")
     depends = {d.strip().split()[0] for d in fields["Depends"].split(",") if d.strip()}
-    # monitoring-plugins-contrib has its own /usr/lib/nagios/plugins/check_smtp_send
-    t.check("monitoring-plugins-contrib" in fields["Conflicts"], "Conflicts lacks the contrib plugins")
+    # renamed from check_smtp_send, the name monitoring-plugins-contrib ships: no Conflicts
+    t.check(fields["Conflicts"] == "", f"unexpected Conflicts: {fields['Conflicts']}")
+    t.check("usr/lib/nagios/plugins/check_smtp_send" not in t.run(["dpkg-deb", "-c", deb_file],
+            quiet=True).stdout, "the .deb still ships check_smtp_send")
 
     listing = t.run(["dpkg-deb", "-c", deb_file], quiet=True).stdout
     files = {}
@@ -295,7 +297,7 @@ def dpkg_cycle(root: Path | None, deb_file: Path, user: str, tmp: Path) -> None:
         for plugin in t.PLUGINS:
             t.check(not (plugin_dir / plugin).exists(), f"{plugin} left behind by dpkg -r")
         t.check(not (prefix / "usr/share/mailprobe").exists(), "/usr/share/mailprobe left behind")
-        t.check(not (prefix / "usr/share/man/man1/check_smtp_send.1.gz").exists(),
+        t.check(not (prefix / "usr/share/man/man1/check_mail_send.1.gz").exists(),
                 "man page left behind")
         t.check(state_dir.is_dir(), "dpkg -r must keep /var/lib/mailprobe (it holds the probe key)")
         if state_existed:
@@ -341,7 +343,7 @@ def install() -> None:
     for pkg in (c.strip().split()[0] for c in conflicts.split(",") if c.strip()):
         if installed(pkg):
             t.skip(f"the .deb conflicts with the installed package {pkg} (it ships another "
-                   f"check_smtp_send); not removing it from the live system")
+                   f"check_mail_send); not removing it from the live system")
     with t.temp_dir("mp-inst-") as tmp:
         dpkg_cycle(None, deb_file, "t35", tmp)
     t.log("OK: dpkg -i, the installed plugins run (a real round trip), dpkg -r removes them")

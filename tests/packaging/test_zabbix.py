@@ -211,7 +211,7 @@ def main() -> None:
                  "{$MAILPROBE.SMTP.USER}": "relayuser",
                  "{$MAILPROBE.SMTP.PASSWORD.FILE}": stack.pass_file("relayuser")}
         # the sender first: check_mailbox_receive then finds its probe
-        order = ["check_smtp_send", "check_mailbox_receive", "check_mail_roundtrip",
+        order = ["check_mail_send", "check_mailbox_receive", "check_mail_roundtrip",
                  "check_mail_relay"]
         summary = []
         for plugin in order:
@@ -254,13 +254,13 @@ def main() -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             free = s.getsockname()[1]
-        tpl = by_plugin["check_smtp_send"]
+        tpl = by_plugin["check_mail_send"]
         values = {m["macro"]: m["value"] for m in tpl["macros"]}
         values.update(common)
         values["{$MAILPROBE.SMTP.PORT}"] = str(free)
-        doc, _ = run_master("check_smtp_send", tpl["_params"], values)
+        doc, _ = run_master("check_mail_send", tpl["_params"], values)
         stored = evaluate(tpl, doc)
-        t.check(fired_triggers(tpl, stored) == ["SMTP send is CRITICAL"],
+        t.check(fired_triggers(tpl, stored) == ["Mail send is CRITICAL"],
                 f"refused: {doc['state']}, triggers {fired_triggers(tpl, stored)}")
     t.log("OK: " + "; ".join(summary) + "; usage errors and failures map to the triggers")
 

@@ -1,4 +1,4 @@
-#include "checks/smtp_send.hpp"
+#include "checks/mail_send.hpp"
 
 #include "checks/certificate.hpp"
 #include "checks/probe_sender.hpp"
@@ -9,20 +9,20 @@
 
 namespace mailprobe::checks {
 
-const StandardDefaults& SmtpSendConfig::defaults() {
+const StandardDefaults& MailSendConfig::defaults() {
     static const StandardDefaults d{20, "", "", "total SMTP time in seconds"};
     return d;
 }
 
-void SmtpSendConfig::declare(OptionSet& o) {
+void MailSendConfig::declare(OptionSet& o) {
     add_standard_options(o, defaults());
     add_smtp_options(o);
     add_tls_trust_options(o);
     add_probe_options(o);
 }
 
-SmtpSendConfig SmtpSendConfig::from(const ParsedOptions& p) {
-    SmtpSendConfig c;
+MailSendConfig MailSendConfig::from(const ParsedOptions& p) {
+    MailSendConfig c;
     c.standard = standard_config(p, defaults());
     c.smtp = smtp_options_from(p, c.warnings);
     c.identity = probe_identity_from(p, default_probe_name(c.smtp), c.warnings);
@@ -43,7 +43,7 @@ PreparedProbe prepare_probe(const SmtpOptions& smtp, const probe::Identity& iden
     return p;
 }
 
-CheckResult run_smtp_send(const SmtpSendConfig& c) {
+CheckResult run_mail_send(const MailSendConfig& c) {
     Deadline deadline = Deadline::after_seconds(c.standard.timeout_s);
     auto prepared = prepare_probe(c.smtp, c.identity, planned_route(c.smtp));
     auto report = send_probe(c.smtp, prepared.message, deadline);

@@ -1,4 +1,4 @@
-"""check_smtp_send against the real stack (issue 2, "Tests and the real mail stack").
+"""check_mail_send against the real stack (issue 2, "Tests and the real mail stack").
 Mailbox users of this file: t13, t14."""
 
 import base64
@@ -10,17 +10,17 @@ from mailprobe_harness import SilentListener, run_plugin, unused_port
 from mp_testlib import (PROBE_RE, QUEUE_ID_RE, PluginTestCase, parse_message, smtp_args,
                         verify_probe, wait_for_id)
 
-SVC = "SMTP SEND"
+SVC = "MAIL SEND"
 BASE_LABELS = ("smtp_connect", "smtp_transaction", "time")
 
 
-class SmtpSendTests(PluginTestCase):
+class MailSendTests(PluginTestCase):
     users = ("t13", "t14")
 
     def send(self, *args, env=None, timeout=60):
         full_env = dict(self.env)
         full_env.update(env or {})
-        return run_plugin("check_smtp_send", list(args), env=full_env, timeout=timeout)
+        return run_plugin("check_mail_send", list(args), env=full_env, timeout=timeout)
 
     def accepted(self, run, user, name):
         """OK run -> the probe message in the Maildir, verified; returns (path, message, queue id)."""
@@ -242,7 +242,7 @@ class SmtpSendTests(PluginTestCase):
                     conns = sl.connections
                 self.assertEqual(run.code, 3, run.describe())
                 lines = run.stdout.splitlines()
-                self.assertTrue(lines and lines[0].startswith("SMTP SEND UNKNOWN - "), run.describe())
+                self.assertTrue(lines and lines[0].startswith("MAIL SEND UNKNOWN - "), run.describe())
                 self.assertNotIn("|", lines[0])
                 self.assertLessEqual(len(lines), 2, run.describe())
                 if len(lines) == 2:
@@ -262,7 +262,7 @@ class SmtpSendTests(PluginTestCase):
         for flag in ("--version", "-V"):
             run = self.send(flag)
             self.assertEqual(run.code, 3, run.describe())
-            self.assertRegex(run.stdout, r"check_smtp_send.*\d+\.\d+")
+            self.assertRegex(run.stdout, r"check_mail_send.*\d+\.\d+")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-// check_smtp_send: see man check_smtp_send(1) or --help.
+// check_mail_send: see man check_mail_send(1) or --help.
 #include "checks/plugins.hpp"
 
 int main(int argc, char** argv) {
-    auto plugin = mailprobe::checks::smtp_send_plugin();
+    auto plugin = mailprobe::checks::mail_send_plugin();
     return mailprobe::run_plugin(plugin.spec, argc, argv, plugin.check);
 }

@@ -1,5 +1,5 @@
 #pragma once
-// check_smtp_send: submit a probe through an SMTP server and judge the submission.
+// check_mail_send: submit a probe through an SMTP server and judge the submission.
 #include "options/option_set.hpp"
 #include "options/smtp_options.hpp"
 #include "options/standard.hpp"
@@ -8,7 +8,7 @@
 
 namespace mailprobe::checks {
 
-struct SmtpSendConfig {
+struct MailSendConfig {
     StandardConfig standard;
     SmtpOptions smtp;
     probe::Identity identity;
@@ -16,10 +16,10 @@ struct SmtpSendConfig {
 
     static const StandardDefaults& defaults();
     static void declare(OptionSet& options);
-    static SmtpSendConfig from(const ParsedOptions& parsed);
+    static MailSendConfig from(const ParsedOptions& parsed);
 };
 
-CheckResult run_smtp_send(const SmtpSendConfig& config);
+CheckResult run_mail_send(const MailSendConfig& config);
 
 // The probe message for a configuration's sender, recipients and identity.
 struct PreparedProbe {
