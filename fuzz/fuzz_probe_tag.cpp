@@ -18,8 +18,11 @@ const probe::Identity k_identity{"fuzz-check:probe@example.org",
 
 const probe::ProbeMessage& genuine() {
     static const probe::ProbeMessage m = [] {
-        probe::MessageFields f{"probe@example.org", {"inbox@example.net"}, "mailprobe",
-                               "monitor.example.org", "smtp://mx.example.net:25"};
+        probe::MessageFields f{"probe@example.org",
+                               {"inbox@example.net"},
+                               "mailprobe",
+                               "monitor.example.org",
+                               "smtp://mx.example.net:25"};
         return probe::make_probe_message(k_identity, 1700000000123, f);
     }();
     return m;

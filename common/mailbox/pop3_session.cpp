@@ -17,10 +17,9 @@ constexpr std::size_t k_max_reply = 4u << 20;
 bool vanished(std::string_view reply) {
     std::string lower(reply);
     for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return lower.starts_with("-err") &&
-           (lower.find("expunged") != std::string::npos ||
-            lower.find("deleted") != std::string::npos ||
-            lower.find("no such message") != std::string::npos);
+    return lower.starts_with("-err") && (lower.find("expunged") != std::string::npos ||
+                                         lower.find("deleted") != std::string::npos ||
+                                         lower.find("no such message") != std::string::npos);
 }
 }  // namespace
 
@@ -91,8 +90,7 @@ std::vector<FoundProbe> Pop3Session::scan(const probe::Identity& identity,
     return out;
 }
 
-std::optional<std::string> Pop3Session::top(std::uint32_t n, int lines,
-                                            const Deadline& deadline) {
+std::optional<std::string> Pop3Session::top(std::uint32_t n, int lines, const Deadline& deadline) {
     std::string stage = "TOP " + std::to_string(n);
     m_conn->send_line(stage + " " + std::to_string(lines), deadline, stage + " response");
     std::string reply = m_conn->read_line(deadline, stage + " response");

@@ -167,7 +167,6 @@ std::string rfc5322_date(std::int64_t unix_ms) {
     return buf;
 }
 
-
 namespace {
 
 // Printable ASCII only and at most `limit` bytes: the body stays 7bit and short whatever
@@ -184,8 +183,8 @@ std::string body_text(std::string_view text, std::size_t limit) {
 
 std::string probe_body(const std::string& name, const MessageFields& f, std::int64_t sent_ms) {
     const std::string crlf = "\r\n";
-    return "This is an automatic delivery probe of check '" + body_text(name, 200) + "'," +
-           crlf + "sent by mailprobe on " + body_text(f.hostname, 200) + crlf + "via " +
+    return "This is an automatic delivery probe of check '" + body_text(name, 200) + "'," + crlf +
+           "sent by mailprobe on " + body_text(f.hostname, 200) + crlf + "via " +
            body_text(f.via, 200) + " at " + rfc5322_date(sent_ms) + "." + crlf +
            "It is deleted by the check that sent it; please leave it alone." + crlf;
 }

@@ -26,9 +26,9 @@ struct Identity {
 struct Probe {
     std::string id;  // 32 hex characters, random
     std::string name_digest;
-    std::int64_t sent_ms = 0;      // Unix time in milliseconds
-    std::size_t body_length = 0;   // canonical bytes of our body text the tag covers
-    std::string tag;               // hex HMAC-SHA256
+    std::int64_t sent_ms = 0;     // Unix time in milliseconds
+    std::size_t body_length = 0;  // canonical bytes of our body text the tag covers
+    std::string tag;              // hex HMAC-SHA256
 
     // The X-Mailprobe header value: "v=2; n=<digest>; id=<id>; t=<ms>; l=<length>; tag=<hex>"
     std::string header_value() const;

@@ -92,7 +92,8 @@ BOOST_AUTO_TEST_CASE(v1_probes_are_never_ours_again) {
     HMAC(EVP_sha256(), k_identity.key.data(), static_cast<int>(k_identity.key.size()),
          reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
     std::string tag;
-    for (unsigned i = 0; i < len; ++i) tag += "0123456789abcdef"[md[i] >> 4], tag += "0123456789abcdef"[md[i] & 15];
+    for (unsigned i = 0; i < len; ++i)
+        tag += "0123456789abcdef"[md[i] >> 4], tag += "0123456789abcdef"[md[i] & 15];
     std::string v1 = "v=1; n=" + m.probe.name_digest + "; id=" + id + "; t=" + t + "; tag=" + tag;
     BOOST_TEST(!parse_header_value(v1).has_value());
     std::string message = m.text;
@@ -131,10 +132,11 @@ BOOST_AUTO_TEST_CASE(transformed_probe_still_verifies) {
         {"trailing whitespace and empty lines",
          [](auto& m) { return spaces_at_line_ends(m) + "\r\n\r\n"; }},
         {"footer appended", [&](auto& m) { return m + footer; }},
-        {"footer, quoted-printable, LF",
-         [&](auto& m) { return to_lf(reencode_qp(m + footer)); }},
+        {"footer, quoted-printable, LF", [&](auto& m) { return to_lf(reencode_qp(m + footer)); }},
         {"footer, base64, trace fields",
-         [&](auto& m) { return "Received: by relay; Tue, 14 Nov 2023\r\n" + reencode_base64(m + footer); }},
+         [&](auto& m) {
+             return "Received: by relay; Tue, 14 Nov 2023\r\n" + reencode_base64(m + footer);
+         }},
         {"fetch cut short after our text",
          [&](auto& m) { return (m + footer).substr(0, m.size() + 7); }},
     };
@@ -166,25 +168,31 @@ BOOST_AUTO_TEST_CASE(changed_or_copied_probe_fails) {
         {"body cut short", [&](auto&) { return head + body.substr(0, body.size() - 10); }},
         {"no body", [&](auto&) { return head; }},
         {"Subject changed",
-         [&](auto& t) { return replace_first(t, "Subject: [mailprobe]", "Subject: Re: [mailprobe]"); }},
+         [&](auto& t) {
+             return replace_first(t, "Subject: [mailprobe]", "Subject: Re: [mailprobe]");
+         }},
         {"Message-ID changed",
          [&](auto& t) { return replace_first(t, "Message-ID: <mailprobe.", "Message-ID: <x."); }},
         {"Date changed", [&](auto& t) { return replace_first(t, "22:13:20", "22:13:21"); }},
         {"second Subject", [&](auto& t) { return "Subject: other\r\n" + t; }},
         {"Date missing", [&](auto& t) { return remove_field(t, "Date"); }},
         {"unknown transfer encoding",
-         [&](auto& t) { return replace_first(t, "Transfer-Encoding: 7bit", "Transfer-Encoding: x-uue"); }},
+         [&](auto& t) {
+             return replace_first(t, "Transfer-Encoding: 7bit", "Transfer-Encoding: x-uue");
+         }},
         {"header copied into a user mail",
          [&](auto&) {
              return "Date: Fri, 27 Nov 2026 10:00:00 +0000\r\nFrom: <a@b.test>\r\nSubject: hi\r\n"
-                    "Message-ID: <1@b.test>\r\n" + xmp + "\r\nPlease read this.\r\n";
+                    "Message-ID: <1@b.test>\r\n" +
+                    xmp + "\r\nPlease read this.\r\n";
          }},
         {"all signed fields copied, other body",
          [&](auto&) { return head + "My own text, not the probe's.\r\n"; }},
         {"whole probe forwarded inside a bounce",
          [&](auto&) {
              return "Date: Fri, 27 Nov 2026 10:00:00 +0000\r\nSubject: Undelivered\r\n"
-                    "Message-ID: <b@mx.test>\r\n\r\n--- original message ---\r\n" + m.text;
+                    "Message-ID: <b@mx.test>\r\n\r\n--- original message ---\r\n" +
+                    m.text;
          }},
     };
     BOOST_TEST_REQUIRE(ours(m.text));
@@ -241,17 +249,31 @@ BOOST_AUTO_TEST_CASE(malformed_values_rejected) {
     std::string n = p.name_digest, id = p.id, t = "5", l = "100", tag = p.tag;
     BOOST_TEST(parse_header_value(with("2", n, id, t, l, tag)).has_value());
     const std::vector<std::string> bad = {
-        with("1", n, id, t, l, tag), with("", n, id, t, l, tag), with("2.0", n, id, t, l, tag),
-        with("2", n + "0", id, t, l, tag), with("2", n.substr(1), id, t, l, tag),
-        with("2", n, id + "0", t, l, tag), with("2", n, flip(id, 0).replace(3, 1, "g"), t, l, tag),
-        with("2", n, "A" + id.substr(1), t, l, tag), with("2", n, id, t, l, tag + "0"),
-        with("2", n, id, t, l, tag.substr(1)), with("2", n, id, "0", l, tag),
-        with("2", n, id, "-5", l, tag), with("2", n, id, "+5", l, tag),
-        with("2", n, id, "12abc", l, tag), with("2", n, id, "99999999999999999999999", l, tag),
-        with("2", n, id, t, "0", tag), with("2", n, id, t, "4097", tag),
-        with("2", n, id, t, "-1", tag), with("2", n, id, t, "", tag),
+        with("1", n, id, t, l, tag),
+        with("", n, id, t, l, tag),
+        with("2.0", n, id, t, l, tag),
+        with("2", n + "0", id, t, l, tag),
+        with("2", n.substr(1), id, t, l, tag),
+        with("2", n, id + "0", t, l, tag),
+        with("2", n, flip(id, 0).replace(3, 1, "g"), t, l, tag),
+        with("2", n, "A" + id.substr(1), t, l, tag),
+        with("2", n, id, t, l, tag + "0"),
+        with("2", n, id, t, l, tag.substr(1)),
+        with("2", n, id, "0", l, tag),
+        with("2", n, id, "-5", l, tag),
+        with("2", n, id, "+5", l, tag),
+        with("2", n, id, "12abc", l, tag),
+        with("2", n, id, "99999999999999999999999", l, tag),
+        with("2", n, id, t, "0", tag),
+        with("2", n, id, t, "4097", tag),
+        with("2", n, id, t, "-1", tag),
+        with("2", n, id, t, "", tag),
         "v=2; n=" + n + "; id=" + id + "; t=5; tag=" + tag,  // no l=
-        "", ";;;", "v=2; n; id=" + id, std::string(10 * 1024, 'a'), std::string("v=2\0; n=", 8),
+        "",
+        ";;;",
+        "v=2; n; id=" + id,
+        std::string(10 * 1024, 'a'),
+        std::string("v=2\0; n=", 8),
         with("2", n, id, t, l, tag) + "; x=" + std::string(1024, 'b'),
     };
     for (const auto& value : bad) BOOST_TEST(!parse_header_value(value).has_value(), value);
@@ -261,8 +283,8 @@ BOOST_AUTO_TEST_CASE(candidate_header_only_narrows) {
     auto m = fresh();
     BOOST_TEST(candidate_header(k_identity, m.text));
     BOOST_TEST(!candidate_header(Identity{"other", k_identity.key}, m.text));
-    BOOST_TEST(!candidate_header(k_identity, "Subject: x\r\n\r\nX-Mailprobe: " +
-                                                 m.probe.header_value() + "\r\n"));
+    BOOST_TEST(!candidate_header(
+        k_identity, "Subject: x\r\n\r\nX-Mailprobe: " + m.probe.header_value() + "\r\n"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -53,7 +53,11 @@ std::string decode_subject(const std::string& unfolded) {
 bool valid_utf8(const std::string& s) {
     for (std::size_t i = 0; i < s.size();) {
         auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        std::size_t n = c < 0x80         ? 1
+                        : (c >> 5) == 6  ? 2
+                        : (c >> 4) == 14 ? 3
+                        : (c >> 3) == 30 ? 4
+                                         : 0;
         if (n == 0 || i + n > s.size()) return false;
         for (std::size_t k = 1; k < n; ++k)
             if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
@@ -69,7 +73,8 @@ BOOST_AUTO_TEST_SUITE(message)
 BOOST_AUTO_TEST_CASE(crlf_only_and_required_fields) {
     auto m = make_probe_message(k_identity, k_now, fields());
     for (std::size_t i = 0; i < m.text.size(); ++i) {
-        if (m.text[i] == '\n') BOOST_TEST_REQUIRE((i > 0 && m.text[i - 1] == '\r'), "bare LF " << i);
+        if (m.text[i] == '\n')
+            BOOST_TEST_REQUIRE((i > 0 && m.text[i - 1] == '\r'), "bare LF " << i);
         if (m.text[i] == '\r') BOOST_TEST_REQUIRE(m.text[i + 1] == '\n', "bare CR at " << i);
     }
     auto lines = header_lines(m.text);
@@ -79,7 +84,8 @@ BOOST_AUTO_TEST_CASE(crlf_only_and_required_fields) {
     }
     BOOST_TEST(header_of(m.text, "Subject") == "[mailprobe] probe " + m.probe.id);
     BOOST_TEST(header_of(m.text, "Date") == rfc5322_date(k_now));
-    BOOST_TEST(header_of(m.text, "Message-ID") == "<mailprobe." + m.probe.id + "@monitor.example.org>");
+    BOOST_TEST(header_of(m.text, "Message-ID") ==
+               "<mailprobe." + m.probe.id + "@monitor.example.org>");
     BOOST_TEST(header_of(m.text, "To") == "<inbox@example.net>, <second@example.net>");
     std::string body = m.text.substr(body_start(m.text));
     BOOST_TEST(body.find("X-Mailprobe") == std::string::npos);
@@ -103,7 +109,8 @@ BOOST_AUTO_TEST_CASE(probe_name_cannot_inject_headers_and_body_stays_7bit) {
 
 BOOST_AUTO_TEST_CASE(ids_unique_and_digest_stable) {
     std::set<std::string> ids;
-    for (int i = 0; i < 200; ++i) ids.insert(make_probe_message(k_identity, k_now, fields()).probe.id);
+    for (int i = 0; i < 200; ++i)
+        ids.insert(make_probe_message(k_identity, k_now, fields()).probe.id);
     BOOST_TEST(ids.size() == 200u);
     BOOST_TEST(Identity({"abc", ""}).name_digest() == "ba7816bf8f01cfea");  // SHA-256("abc")
     BOOST_TEST(Identity({k_identity.name, "x"}).name_digest() == k_identity.name_digest());
@@ -130,11 +137,16 @@ BOOST_AUTO_TEST_CASE(short_ascii_is_one_plain_line) {
 BOOST_AUTO_TEST_CASE(long_and_non_ascii_prefixes_fold_and_encode) {
     std::string words, utf8;
     for (int i = 0; i < 300; ++i) words += "word" + std::to_string(i) + " ";
-    for (int i = 0; i < 200; ++i) utf8 += "Pr\xc3\xbc" "fung \xe2\x9c\x93 \xe6\x97\xa5\xf0\x9f\x93\xa7";
+    for (int i = 0; i < 200; ++i)
+        utf8 +=
+            "Pr\xc3\xbc"
+            "fung \xe2\x9c\x93 \xe6\x97\xa5\xf0\x9f\x93\xa7";
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"many words", words},
         {"one 2000-byte word", std::string(2000, 'w')},
-        {"non-ASCII", "Pr\xc3\xbc" "fung"},
+        {"non-ASCII",
+         "Pr\xc3\xbc"
+         "fung"},
         {"long non-ASCII", utf8},
         {"encoded-word look-alike", "=?UTF-8?B?eA==?="},
         {"tab and DEL", "a\tb\x7f"},
@@ -177,13 +189,13 @@ BOOST_AUTO_TEST_SUITE(canonical)
 BOOST_AUTO_TEST_CASE(quoted_printable_decoding) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"plain text\r\n", "plain text\r\n"},
-        {"a=3Db=3d\r\n", "a=b=\r\n"},                  // upper- and lowercase hex
+        {"a=3Db=3d\r\n", "a=b=\r\n"},  // upper- and lowercase hex
         {"soft=\r\nbreak\r\n", "softbreak\r\n"},
-        {"soft= \t\r\nbreak", "softbreak"},            // whitespace after the soft break
-        {"trailing   \r\nx", "trailing\r\nx"},         // transport-added whitespace
-        {"keep =20\r\n", "keep  \r\n"},                // encoded whitespace is data
+        {"soft= \t\r\nbreak", "softbreak"},     // whitespace after the soft break
+        {"trailing   \r\nx", "trailing\r\nx"},  // transport-added whitespace
+        {"keep =20\r\n", "keep  \r\n"},         // encoded whitespace is data
         {"a=0D=0Ab", "a\r\nb"},
-        {"stray =G1 and =", "stray =G1 and "},         // last "=": a cut-off soft break
+        {"stray =G1 and =", "stray =G1 and "},  // last "=": a cut-off soft break
         {"cut =3", "cut =3"},
         {"lf\nonly=\nsoft\n", "lf\r\nonlysoft\r\n"},
         {"", ""},
@@ -216,7 +228,8 @@ BOOST_AUTO_TEST_CASE(body_canonicalization) {
 }
 
 BOOST_AUTO_TEST_CASE(field_canonicalization) {
-    std::string m = "Received: x\r\nsubject :  Hello\r\n\t  World  \r\nDate: d\r\n\r\nSubject: body";
+    std::string m =
+        "Received: x\r\nsubject :  Hello\r\n\t  World  \r\nDate: d\r\n\r\nSubject: body";
     BOOST_TEST(canonical_field(m, "Subject").value() == "subject:Hello World\r\n");
     BOOST_TEST(canonical_field(m, "Date").value() == "date:d\r\n");
     BOOST_TEST(!canonical_field(m, "Message-ID"));
@@ -235,8 +248,9 @@ BOOST_AUTO_TEST_CASE(body_by_transfer_encoding) {
     BOOST_TEST(body("BASE64", "YSAgYg0K\r\n").value() == "a b\r\n");
     BOOST_TEST(!body("base64", "!!!!"));
     BOOST_TEST(!body("x-uuencode", "a\r\n"));
-    BOOST_TEST(!canonical_body("Content-Transfer-Encoding: 7bit\r\nContent-Transfer-Encoding: "
-                               "7bit\r\n\r\na\r\n"));
+    BOOST_TEST(
+        !canonical_body("Content-Transfer-Encoding: 7bit\r\nContent-Transfer-Encoding: "
+                        "7bit\r\n\r\na\r\n"));
     BOOST_TEST(canonical_body("Subject: no body").value().empty());
 }
 
