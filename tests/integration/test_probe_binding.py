@@ -120,7 +120,7 @@ class ProbeBindingTests(PluginTestCase):
                 self.assertEqual(s.messages(USER), [], "the probe was not deleted")
 
     def test_long_non_ascii_subject_is_folded_and_encoded(self):
-        prefix = "Prüfung ✓ Überwachung " * 20 + "x" * 1200
+        prefix = "Prüfung ✓ Überwachung " * 20 + "x" * 1000  # 1,520 bytes in UTF-8
         pid, data = self.send("--subject", prefix)
         for line in data.split(b"\n"):
             self.assertLessEqual(len(line.rstrip(b"\r")), 998)
@@ -128,10 +128,14 @@ class ProbeBindingTests(PluginTestCase):
         verify_probe(data, self.key(), NAME)
         subject = email.message_from_bytes(data, policy=email.policy.default)["Subject"]
         self.assertEqual(str(subject), f"[{prefix}] probe {pid}")
-        for proto in ("imap",):
-            run = self.receive(proto)
-            self.assertStatus(run, "OK", "MAILBOX RECEIVE")
-            self.assertEqual(run.perfdata["probes_found"].value, 1, run.describe())
+        run = self.receive("imap")
+        self.assertStatus(run, "OK", "MAILBOX RECEIVE")
+        self.assertEqual(run.perfdata["probes_found"].value, 1, run.describe())
+        # longer than the probe could carry and still be verified: a usage error, nothing sent
+        run = run_plugin("check_mail_send", [*smtp_args(self.stack), "--to", ADDR,
+                                             "--subject", "x" * 2001], env=self.env)
+        self.assertStatus(run, "UNKNOWN", "MAIL SEND")
+        self.assertIn("--subject is longer than 2000 bytes", run.first_line)
 
 
 if __name__ == "__main__":
