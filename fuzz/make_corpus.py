@@ -8,6 +8,8 @@ import shutil
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import probe_canon  # noqa: E402  (the independent Python reading of the v=2 tag)
 
 # The identity fuzz_probe_tag.cpp verifies against.
 NAME = "fuzz-check:probe@example.org"
@@ -15,7 +17,18 @@ KEY = b"0123456789abcdef0123456789abcdef"
 
 
 def tag(name, pid, t_ms, key=KEY):
+    """The old v=1 tag (never ours again: seeds of what must not verify)."""
     return hmac.new(key, f"mailprobe-v1\n{name}\n{pid}\n{t_ms}".encode(), hashlib.sha256).hexdigest()
+
+
+def v2_probe(body="This is a probe.\r\nPlease leave it alone.\r\n"):
+    """A genuine v=2 probe of NAME (CRLF)."""
+    head = (f"Date: Fri, 27 Nov 2026 17:32:05 +0000\r\nSubject: [mailprobe] probe {PID}\r\n"
+            f"Message-ID: <mailprobe.{PID}@monitor.test>\r\nContent-Transfer-Encoding: 7bit\r\n")
+    length = len(probe_canon.canonical_text(body.encode()))
+    t = probe_canon.tag(KEY, NAME, PID, T, length, (head + "\r\n" + body).encode())
+    value = f"v=2; n={digest(NAME)}; id={PID}; t={T}; l={length}; tag={t}"
+    return head + f"X-Mailprobe: {value}\r\n\r\n" + body
 
 
 def digest(name):
@@ -102,7 +115,17 @@ SEEDS = {
 }
 
 
+def v2_seeds():
+    probe = v2_probe()
+    qp = probe_canon.reencode_qp_with_footer(probe.encode(), b"\n-- \nfooter\n").decode()
+    b64 = probe.replace("7bit", "base64").split("\r\n\r\n")[0] + "\r\n\r\n" + \
+        "VGhpcyBpcyBhIHByb2JlLg0KUGxlYXNlIGxlYXZlIGl0IGFsb25lLg0K\r\n"
+    return [probe, qp, b64, probe.replace("\r\n", "\n"), "=?UTF-8?B?w7w=?= Pr\u00fcfung " * 5,
+            "soft=\r\nbreak =3D =3d =G1 =\r\n", "aGVsbG8=\r\naGVs\r\n"]
+
+
 def main():
+    SEEDS["fuzz_probe_tag"] += v2_seeds()  # v=2 probes, as sent and as transformed
     for target, seeds in SEEDS.items():
         d = os.path.join(HERE, "corpus", target)
         shutil.rmtree(d, ignore_errors=True)

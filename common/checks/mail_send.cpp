@@ -35,12 +35,10 @@ std::string default_probe_name(const SmtpOptions& smtp) {
 
 PreparedProbe prepare_probe(const SmtpOptions& smtp, const probe::Identity& identity,
                             const std::string& via) {
-    PreparedProbe p;
-    p.probe = probe::make_probe(identity, probe::unix_now_ms());
     probe::MessageFields fields{smtp.envelope.from, smtp.envelope.to, smtp.subject_prefix,
                                 local_hostname(), via};
-    p.message = probe::build_message(p.probe, identity.name, fields);
-    return p;
+    auto made = probe::make_probe_message(identity, probe::unix_now_ms(), fields);
+    return PreparedProbe{std::move(made.probe), std::move(made.text)};
 }
 
 CheckResult run_mail_send(const MailSendConfig& c) {

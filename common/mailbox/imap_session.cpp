@@ -123,12 +123,13 @@ std::vector<std::uint32_t> ImapSession::search(const std::string& criteria,
     return uids;
 }
 
-std::vector<ImapSession::Fetched> ImapSession::fetch_headers(const std::vector<std::uint32_t>& uids,
-                                                             const std::string& section,
-                                                             const Deadline& deadline) {
+std::vector<ImapSession::Fetched> ImapSession::fetch_messages(
+    const std::vector<std::uint32_t>& uids, const Deadline& deadline) {
     std::vector<Fetched> out;
     if (uids.empty()) return out;
-    command("UID FETCH " + imap::uid_set(uids) + " (UID INTERNALDATE BODY.PEEK[" + section + "])",
+    // The tag covers the body too: header and the start of the body in one literal.
+    command("UID FETCH " + imap::uid_set(uids) + " (UID INTERNALDATE BODY.PEEK[]<0." +
+                std::to_string(k_verify_bytes) + ">)",
             deadline, "UID FETCH", [&](const std::string& line, const std::string* literal) {
                 auto uid = imap::fetch_uid(line);
                 if (uid && literal) {
@@ -140,20 +141,20 @@ std::vector<ImapSession::Fetched> ImapSession::fetch_headers(const std::vector<s
 
 std::vector<FoundProbe> ImapSession::verified(const std::vector<std::uint32_t>& uids,
                                               const probe::Identity& identity,
-                                              const std::string& folder, const std::string& section,
-                                              const Deadline& deadline) {
+                                              const std::string& folder, const Deadline& deadline) {
     std::vector<FoundProbe> out;
     std::set<std::uint32_t> asked(uids.begin(), uids.end());
     std::set<std::uint32_t> missing = asked;
     std::size_t strays = 0;
-    for (auto& f : fetch_headers(uids, section, deadline)) {
+    for (auto& f : fetch_messages(uids, deadline)) {
         missing.erase(f.uid);
         if (!asked.count(f.uid)) {  // a UID we did not ask for is never acted on
             ++strays;
             continue;
         }
-        if (auto p = probe_in_header(f.header, identity)) {
-            out.push_back(FoundProbe{*p, folder, f.uid, std::move(f.header), 0, f.internaldate_ms});
+        if (auto p = probe::verify_message(identity, f.message)) {
+            out.push_back(
+                FoundProbe{*p, folder, f.uid, header_block(f.message), 0, f.internaldate_ms});
         }
     }
     auto note = [&](std::string text) {
@@ -182,8 +183,7 @@ std::vector<FoundProbe> ImapSession::identity_probes(const probe::Identity& iden
         select(folder, deadline);
         auto uids =
             search("HEADER X-Mailprobe " + imap::quote("n=" + identity.name_digest()), deadline);
-        // Whole headers: --async reads the arrival time from the Received fields.
-        auto found = verified(uids, identity, folder, "HEADER", deadline);
+        auto found = verified(uids, identity, folder, deadline);
         all.insert(all.end(), found.begin(), found.end());
     }
     select(m_config.folder, deadline);
@@ -202,14 +202,14 @@ std::optional<FoundProbe> ImapSession::find(const probe::Identity& identity, con
         auto arrivals = m_arrivals;
         auto uids = search(range + by_id, deadline);
         std::erase_if(uids, [&](std::uint32_t uid) { return uid < m_uidnext; });
-        for (auto& p : verified(uids, identity, m_config.folder, "HEADER", deadline)) {
+        for (auto& p : verified(uids, identity, m_config.folder, deadline)) {
             if (p.probe.id == id) return p;
         }
         if (m_arrivals == arrivals) break;
     }
     for (const auto& junk : m_config.junk_folders) {
         select(junk, deadline);
-        for (auto& p : verified(search(by_id, deadline), identity, junk, "HEADER", deadline)) {
+        for (auto& p : verified(search(by_id, deadline), identity, junk, deadline)) {
             if (p.probe.id == id) return p;
         }
     }

@@ -1,6 +1,6 @@
 #pragma once
 // IMAP over our own line connection: SELECT, UID SEARCH restricted to messages newer than
-// the session start, header FETCH, IDLE, and deletion by exact UID.
+// the session start, FETCH of header and body start to verify, IDLE, deletion by exact UID.
 #include <functional>
 #include <set>
 
@@ -38,14 +38,14 @@ private:
     std::vector<std::uint32_t> search(const std::string& criteria, const Deadline& deadline);
     struct Fetched {
         std::uint32_t uid;
-        std::string header;
+        std::string message;  // its first k_verify_bytes: header and the start of the body
         std::optional<std::int64_t> internaldate_ms;
     };
-    std::vector<Fetched> fetch_headers(const std::vector<std::uint32_t>& uids,
-                                       const std::string& section, const Deadline& deadline);
+    std::vector<Fetched> fetch_messages(const std::vector<std::uint32_t>& uids,
+                                        const Deadline& deadline);
     std::vector<FoundProbe> verified(const std::vector<std::uint32_t>& uids,
                                      const probe::Identity& identity, const std::string& folder,
-                                     const std::string& section, const Deadline& deadline);
+                                     const Deadline& deadline);
 
     MailboxConfig m_config;
     LineConnection m_conn;

@@ -10,17 +10,16 @@
 namespace mailprobe::mailbox {
 
 namespace {
-constexpr std::size_t k_max_header = 4u << 20;
+constexpr std::size_t k_max_reply = 4u << 20;
 
 // Another session (a concurrent check, a mail client) expunged the message after our STAT:
 // Dovecot says "-ERR Message 12 expunged.", others "no such message" or "deleted".
 bool vanished(std::string_view reply) {
     std::string lower(reply);
     for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return lower.starts_with("-err") &&
-           (lower.find("expunged") != std::string::npos ||
-            lower.find("deleted") != std::string::npos ||
-            lower.find("no such message") != std::string::npos);
+    return lower.starts_with("-err") && (lower.find("expunged") != std::string::npos ||
+                                         lower.find("deleted") != std::string::npos ||
+                                         lower.find("no such message") != std::string::npos);
 }
 }  // namespace
 
@@ -63,9 +62,9 @@ std::string Pop3Session::multiline(const Deadline& deadline, const std::string& 
         if (line == ".") return body;
         if (line.starts_with(".")) line.erase(0, 1);  // dot-stuffing
         body += line + "\r\n";
-        if (body.size() > k_max_header) {
+        if (body.size() > k_max_reply) {
             throw critical("POP3 server " + m_config.endpoint.display() +
-                           " sent more than 4 MiB of headers in reply to " + stage);
+                           " sent more than 4 MiB in reply to " + stage);
         }
     }
 }
@@ -77,22 +76,30 @@ std::vector<FoundProbe> Pop3Session::scan(const probe::Identity& identity,
     auto limit = static_cast<std::uint32_t>(std::max(1, m_config.scan_limit));
     std::uint32_t lowest = m_count > limit ? m_count - limit + 1 : 1;
     for (std::uint32_t n = m_count; n >= lowest && n > 0; --n) {
-        std::string stage = "TOP " + std::to_string(n);
-        m_conn->send_line(stage + " 0", deadline, stage + " response");
-        std::string reply = m_conn->read_line(deadline, stage + " response");
-        if (vanished(reply)) continue;  // gone meanwhile: not ours to count or delete
-        if (!reply.starts_with("+OK")) {
-            throw critical("POP3 " + stage + " failed on " + m_config.endpoint.display() + ": " +
-                           sanitize_text(reply));
-        }
-        std::string header = multiline(deadline, stage);
-        if (auto p = probe_in_header(header, identity)) {
+        auto header = top(n, 0, deadline);
+        // Only a header naming our probe is worth its body: the tag covers the body too.
+        if (!header || !probe::candidate_header(identity, *header)) continue;
+        auto message = top(n, k_verify_body_lines, deadline);
+        if (!message) continue;
+        if (auto p = probe::verify_message(identity, *message)) {
             out.push_back(
-                FoundProbe{*p, "INBOX", n, std::move(header), m_generation, std::nullopt});
+                FoundProbe{*p, "INBOX", n, header_block(*message), m_generation, std::nullopt});
             if (p->id == stop_id) break;
         }
     }
     return out;
+}
+
+std::optional<std::string> Pop3Session::top(std::uint32_t n, int lines, const Deadline& deadline) {
+    std::string stage = "TOP " + std::to_string(n);
+    m_conn->send_line(stage + " " + std::to_string(lines), deadline, stage + " response");
+    std::string reply = m_conn->read_line(deadline, stage + " response");
+    if (vanished(reply)) return std::nullopt;  // gone meanwhile: not ours to count or delete
+    if (!reply.starts_with("+OK")) {
+        throw critical("POP3 " + stage + " failed on " + m_config.endpoint.display() + ": " +
+                       sanitize_text(reply));
+    }
+    return multiline(deadline, stage);
 }
 
 std::vector<FoundProbe> Pop3Session::identity_probes(const probe::Identity& identity,

@@ -1,6 +1,7 @@
 #pragma once
 // POP3: the maildrop is a snapshot taken at login, so new mail needs a new session.
-// Probes are looked for newest first with TOP n 0; deletion is DELE n confirmed by QUIT.
+// Probes are looked for newest first with TOP n 0, and a header naming our probe is
+// verified with its body (TOP n 160); deletion is DELE n confirmed by QUIT.
 #include "mailbox/session.hpp"
 
 namespace mailprobe::mailbox {
@@ -32,6 +33,8 @@ private:
     // Verified probes among the newest messages, newest first; stops at `stop_id`.
     std::vector<FoundProbe> scan(const probe::Identity& identity, const std::string& stop_id,
                                  const Deadline& deadline);
+    // TOP n <lines>: header and that many body lines; nullopt when the message is gone.
+    std::optional<std::string> top(std::uint32_t n, int lines, const Deadline& deadline);
     void quit(const Deadline& deadline);
     void keep_transcript();
 

@@ -2,7 +2,6 @@
 
 #include "mailbox/imap_session.hpp"
 #include "mailbox/pop3_session.hpp"
-#include "relay/headers.hpp"
 
 namespace mailprobe::mailbox {
 
@@ -20,13 +19,15 @@ std::unique_ptr<MailboxSession> make_session(const MailboxConfig& config) {
     return std::make_unique<Pop3Session>(config);
 }
 
-std::optional<probe::Probe> probe_in_header(const std::string& header,
-                                            const probe::Identity& identity) {
-    for (const auto& value : relay::header_values(header, probe::k_header, 4)) {
-        auto p = probe::parse_header_value(value);
-        if (p && probe::verify(identity, *p)) return p;
+std::string header_block(std::string_view message) {
+    for (std::size_t pos = 0; pos < message.size();) {
+        std::size_t nl = message.find('\n', pos);
+        if (nl == std::string_view::npos) break;
+        std::string_view line = message.substr(pos, nl - pos);
+        if (line.empty() || line == "\r") return std::string(message.substr(0, nl + 1));
+        pos = nl + 1;
     }
-    return std::nullopt;
+    return std::string(message);
 }
 
 }  // namespace mailprobe::mailbox

@@ -28,12 +28,12 @@ struct MailboxConfig {
     std::string display() const;
 };
 
-// A message whose X-Mailprobe tag verified with our identity.
+// A message whose X-Mailprobe tag verified against it with our identity.
 struct FoundProbe {
     probe::Probe probe;
     std::string folder;         // where it was (IMAP), "INBOX" for POP3
     std::uint32_t ref = 0;      // IMAP UID or POP3 message number
-    std::string header;         // the whole header block (IMAP find() only)
+    std::string header;         // the whole header block (Received fields for relay and --async)
     std::uint64_t session = 0;  // POP3: numbers are only valid in the session that saw them
     std::optional<std::int64_t> arrived_ms;  // IMAP INTERNALDATE: when the mailbox got it
 };
@@ -70,8 +70,13 @@ public:
 
 std::unique_ptr<MailboxSession> make_session(const MailboxConfig& config);
 
-// Parses and verifies the X-Mailprobe field of a header block.
-std::optional<probe::Probe> probe_in_header(const std::string& header,
-                                            const probe::Identity& identity);
+// How much of a message is fetched to verify it (IMAP: BODY.PEEK[]<0.N>): a probe's header
+// with many trace fields plus its body re-encoded; a larger message is never ours.
+inline constexpr std::size_t k_verify_bytes = 48 * 1024;
+// POP3: body lines fetched (TOP n L) for a message whose header names our probe.
+inline constexpr int k_verify_body_lines = 160;
+
+// The header block of a message (up to and including the empty line, if any).
+std::string header_block(std::string_view message);
 
 }  // namespace mailprobe::mailbox

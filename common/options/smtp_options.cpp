@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/host.hpp"
 #include "options/standard.hpp"
+#include "probe/subject.hpp"
 #include "smtp/sendmail.hpp"
 
 namespace mailprobe {
@@ -102,6 +103,10 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
     s.subject_prefix = p.get_or("subject", "mailprobe");
     if (s.subject_prefix.find_first_of("\r\n") != std::string::npos) {
         throw UsageError("--subject must be one line");
+    }
+    if (s.subject_prefix.size() > probe::k_max_subject_prefix) {  // the probe must stay fetchable
+        throw UsageError("--subject is longer than " + std::to_string(probe::k_max_subject_prefix) +
+                         " bytes");
     }
     return s;
 }

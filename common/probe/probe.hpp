@@ -1,7 +1,9 @@
 #pragma once
 // The probe: a uniquely identified message whose X-Mailprobe header carries an HMAC tag
-// over (probe name, id, send time). Only a message whose tag verifies with our key and
-// our probe name is ever treated as ours, i.e. counted or deleted.
+// over the probe name, id and send time and over the message itself: the canonical
+// Message-ID, Subject and Date fields and our body text (probe/canonical.hpp). Only a
+// message against which the tag verifies, with our key and our probe name, is ever
+// treated as ours, i.e. counted or deleted; a copy of the header in another message is not.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,21 +26,34 @@ struct Identity {
 struct Probe {
     std::string id;  // 32 hex characters, random
     std::string name_digest;
-    std::int64_t sent_ms = 0;  // Unix time in milliseconds
-    std::string tag;           // hex HMAC-SHA256
+    std::int64_t sent_ms = 0;     // Unix time in milliseconds
+    std::size_t body_length = 0;  // canonical bytes of our body text the tag covers
+    std::string tag;              // hex HMAC-SHA256
 
-    // The X-Mailprobe header value: "v=1; n=<digest>; id=<id>; t=<ms>; tag=<hex>"
+    // The X-Mailprobe header value: "v=2; n=<digest>; id=<id>; t=<ms>; l=<length>; tag=<hex>"
     std::string header_value() const;
 };
 
-// A fresh probe for this identity, sent "now" (Unix ms).
-Probe make_probe(const Identity& identity, std::int64_t now_ms);
-std::string compute_tag(const Identity& identity, std::string_view id, std::int64_t sent_ms);
+// Our body text is at most this long (canonical bytes); a header claiming more is not ours.
+inline constexpr std::size_t k_max_body_length = 4096;
 
-// Parses an X-Mailprobe header value; nullopt when it is not of our format.
+// Parses an X-Mailprobe header value; nullopt when it is not of our (v=2) format. Probes
+// of the old v=1 format, whose tag did not cover the message, are never ours again.
 std::optional<Probe> parse_header_value(std::string_view value);
-// True only when the tag is the HMAC of our identity over the probe's id and time.
-bool verify(const Identity& identity, const Probe& probe);
+
+// The tag of `probe` (its id, time and body length) for `message`; nullopt when the
+// message lacks a part the tag covers (one Message-ID, Subject and Date field each, and
+// at least body_length canonical body bytes).
+std::optional<std::string> compute_tag(const Identity& identity, const Probe& probe,
+                                       std::string_view message);
+
+// The probe of this identity whose tag verifies against the message as fetched (its
+// header and at least the start of its body, CRLF or LF); nullopt for anything else.
+std::optional<Probe> verify_message(const Identity& identity, std::string_view message);
+
+// True when the header block carries an X-Mailprobe field of our format and probe name:
+// worth fetching the body to verify. Never enough to act on.
+bool candidate_header(const Identity& identity, std::string_view header);
 
 struct MessageFields {
     std::string from;
@@ -48,9 +63,14 @@ struct MessageFields {
     std::string via;       // how it is sent, for the body
 };
 
-// A complete RFC 5322 message with CRLF line endings.
-std::string build_message(const Probe& probe, const std::string& probe_name,
-                          const MessageFields& fields);
+struct ProbeMessage {
+    Probe probe;
+    std::string text;  // a complete RFC 5322 message with CRLF line endings
+};
+
+// A fresh probe of this identity sent at now_ms (Unix ms), as the message to send.
+ProbeMessage make_probe_message(const Identity& identity, std::int64_t now_ms,
+                                const MessageFields& fields);
 
 // RFC 5322 date-time in UTC for a Unix time in milliseconds.
 std::string rfc5322_date(std::int64_t unix_ms);

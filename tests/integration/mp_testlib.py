@@ -1,9 +1,9 @@
 """Small helpers shared by the plugin integration tests (test_mail_send.py, test_roundtrip.py,
 test_mailbox_receive.py, test_mailbox_safety.py). Python 3.11 stdlib only.
 
-* probe headers: parse X-Mailprobe, compute/verify the HMAC tag exactly as the plugins do
-  (tag = HMAC-SHA256(key, "mailprobe-v1\\n" + name + "\\n" + id + "\\n" + t_ms), key = the hex
-  text of STATE_DIR/probe.key used as raw bytes)
+* probe headers: parse X-Mailprobe, compute/verify the v=2 HMAC tag over the message as the
+  plugins do, written independently here (probe_canon.py), key = the hex text of
+  STATE_DIR/probe.key used as raw bytes
 * Maildir look-ups by probe id, Dovecot's delivery log
 * argument builders for the SMTP and mailbox options of the stack
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import hashlib
 import hmac
 import os
@@ -23,12 +24,14 @@ import time
 import unittest
 from pathlib import Path
 
+import probe_canon
 from mailprobe_harness import PluginRun, Stack
 
 PROBE_RE = re.compile(r"\bprobe ([0-9a-f]{32}) of check '([^']*)'")
 QUEUE_ID_RE = re.compile(r"queued as ([0-9A-Za-z]+)\)")
 HEADER_RE = re.compile(
-    r"v=1; n=(?P<n>[0-9a-f]{16}); id=(?P<id>[0-9a-f]{32}); t=(?P<t>[0-9]+); tag=(?P<tag>[0-9a-f]{64})")
+    r"v=2; n=(?P<n>[0-9a-f]{16}); id=(?P<id>[0-9a-f]{32}); t=(?P<t>[0-9]+); l=(?P<l>[0-9]+); "
+    r"tag=(?P<tag>[0-9a-f]{64})")
 
 
 # --------------------------------------------------------------------------- probe tags
@@ -37,18 +40,41 @@ def name_digest(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:16]
 
 
-def probe_tag(key: bytes, name: str, probe_id: str, t_ms: int) -> str:
-    msg = f"mailprobe-v1\n{name}\n{probe_id}\n{t_ms}".encode()
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+def probe_tag(key: bytes, name: str, probe_id: str, t_ms: int, message: bytes = b"",
+              body_length: int = 1) -> str:
+    """The v=2 tag of (name, id, time, body length) for a message (see probe_canon.py)."""
+    return probe_canon.tag(key, name, probe_id, t_ms, body_length, message) or "0" * 64
 
 
 def probe_header(key: bytes, name: str, probe_id: str | None = None, t_ms: int | None = None,
-                 tag: str | None = None) -> tuple[str, str]:
-    """A genuine X-Mailprobe value for (key, name); returns (value, id)."""
+                 tag: str | None = None, body_length: int = 200) -> tuple[str, str]:
+    """An X-Mailprobe value of our format for (key, name); returns (value, id). Its tag is
+    the right one only for a message it was computed for: alone it makes nothing ours."""
     probe_id = probe_id or secrets.token_hex(16)
     t_ms = int(time.time() * 1000) if t_ms is None else t_ms
-    tag = tag or probe_tag(key, name, probe_id, t_ms)
-    return f"v=1; n={name_digest(name)}; id={probe_id}; t={t_ms}; tag={tag}", probe_id
+    tag = tag or secrets.token_hex(32)
+    return (f"v=2; n={name_digest(name)}; id={probe_id}; t={t_ms}; l={body_length}; tag={tag}",
+            probe_id)
+
+
+def signed_probe(key: bytes, name: str, to: str, *, t_ms: int | None = None,
+                 probe_id: str | None = None, body: str | None = None) -> tuple[bytes, str]:
+    """A genuine probe message of (key, name), as the plugins would send it (LF line endings,
+    as in a Maildir); returns (message, id)."""
+    probe_id = probe_id or secrets.token_hex(16)
+    t_ms = int(time.time() * 1000) if t_ms is None else t_ms
+    body = body or (f"This is an automatic delivery probe of check '{name}',\n"
+                    "It is deleted by the check that sent it; please leave it alone.\n")
+    date = email.utils.formatdate(t_ms / 1000, usegmt=False).replace("-0000", "+0000")
+    head = (f"Date: {date}\nFrom: mailprobe <probe@mail.test>\nTo: <{to}>\n"
+            f"Subject: [mailprobe] probe {probe_id}\nMessage-ID: <mailprobe.{probe_id}@test>\n"
+            "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n"
+            "Content-Transfer-Encoding: 7bit\n")
+    unsigned = (head + "\n" + body).encode()
+    length = len(probe_canon.canonical_text(body.encode()))
+    tag = probe_canon.tag(key, name, probe_id, t_ms, length, unsigned)
+    value = f"v=2; n={name_digest(name)}; id={probe_id}; t={t_ms}; l={length}; tag={tag}"
+    return (head + f"X-Mailprobe: {value}\n\n" + body).encode(), probe_id
 
 
 def read_key(state_dir: str | os.PathLike) -> bytes:
@@ -85,9 +111,9 @@ def verify_probe(data: bytes, key: bytes, name: str) -> dict:
         raise AssertionError(f"no well-formed X-Mailprobe header in:\n{data[:2000]!r}")
     if h["n"] != name_digest(name):
         raise AssertionError(f"X-Mailprobe n={h['n']} is not the digest of {name!r}")
-    want = probe_tag(key, name, h["id"], int(h["t"]))
-    if not hmac.compare_digest(want, h["tag"]):
-        raise AssertionError(f"X-Mailprobe tag does not verify with the key for {name!r}")
+    want = probe_canon.tag(key, name, h["id"], int(h["t"]), int(h["l"]), data)
+    if want is None or not hmac.compare_digest(want, h["tag"]):
+        raise AssertionError(f"X-Mailprobe tag does not verify against the message for {name!r}")
     return h
 
 

@@ -134,7 +134,7 @@ class AsyncBase(unittest.TestCase):
 
     def probe_files(self, user=None):
         return [p for p in self.stack.messages(user or self.USER)
-                if b"X-Mailprobe: v=1;" in p.read_bytes()]
+                if b"X-Mailprobe: v=2;" in p.read_bytes()]
 
 
 # ---------------------------------------------------------------------- the first runs

@@ -1,8 +1,11 @@
 """Safety of the mailbox side (issue 3, "Safety" and "Concurrency"): a mailbox pre-filled with
-1,000+ other messages, among them look-alikes of every kind, survives round trips over IMAP
+1,000+ other messages, among them look-alikes of every kind (genuine probe headers of ours
+copied over other bodies and old v=1 probes of ours too), survives round trips over IMAP
 and POP3 and check_mailbox_receive runs byte for byte; 20 round trips at once with several
 probe names each delete only their own probe. Mailbox users of this file: t21 (t22 unused)."""
 
+import hashlib
+import hmac
 import imaplib
 import random
 import re
@@ -14,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from mailprobe_harness import run_plugin
 from mp_testlib import (PluginTestCase, dovecot_saved_folder, files_with, full_state, mailbox_opts,
                         mailbox_url, make_message, name_digest, new_key_file, probe_header, probe_id_of,
-                        probe_tag, smtp_args, wait_for_id)
+                        signed_probe, smtp_args, wait_for_id)
 
 USER = "t21"
 ADDR = "t21@mail.test"
@@ -31,7 +34,8 @@ def lookalikes(our_key: bytes, rng: random.Random):
     now = int(time.time() * 1000)
     ages = [-2 * 86400_000, -3600_000, -60_000, -5_000, 0, 3600_000]
     kinds = ["subject-only", "wrong-tag", "no-tag", "other-name", "wrong-key", "tampered-t",
-             "tampered-id", "tampered-n", "bounce", "malformed", "two-headers", "body-only"]
+             "tampered-id", "tampered-n", "bounce", "malformed", "two-headers", "body-only",
+             "copied-header", "copied-x-only", "v1"]
     i = 0
     while True:
         kind = kinds[i % len(kinds)]
@@ -42,39 +46,53 @@ def lookalikes(our_key: bytes, rng: random.Random):
         body = (f"This is an automatic delivery probe of check '{name}',\nsent by mailprobe on elsewhere\n"
                 f"It is deleted by the check that sent it; please leave it alone.\n")
         x, extra = None, ""
+        signed, _ = signed_probe(our_key, name, ADDR, t_ms=t, probe_id=pid)
+        signed_x = signed.split(b"X-Mailprobe: ")[1].split(b"\n")[0].decode()
         if kind == "subject-only":
             pass
         elif kind == "wrong-tag":
             x, _ = probe_header(our_key, name, pid, t, tag=secrets.token_hex(32))
         elif kind == "no-tag":
-            x = f"v=1; n={name_digest(name)}; id={pid}; t={t}"
-        elif kind == "other-name":  # our exact format, genuine for another name and its own key
-            x, _ = probe_header(other_key, OTHER_NAME, pid, t)
-            body = body.replace(name, OTHER_NAME)
+            x = f"v=2; n={name_digest(name)}; id={pid}; t={t}; l=100"
+        elif kind == "other-name":  # genuine probe of another name with its own key
+            yield kind, signed_probe(other_key, OTHER_NAME, ADDR, t_ms=t, probe_id=pid)[0]
+            i += 1
+            continue
         elif kind == "wrong-key":  # correct-looking probe of our name, tag made with another key
-            x, _ = probe_header(wrong_key, name, pid, t)
-        elif kind == "tampered-t":  # our key, but the time was changed after tagging
-            x, _ = probe_header(our_key, name, pid, t, tag=probe_tag(our_key, name, pid, t + 1))
-        elif kind == "tampered-id":
-            x, _ = probe_header(our_key, name, pid, t, tag=probe_tag(our_key, name, secrets.token_hex(16), t))
-        elif kind == "tampered-n":  # tag genuine for another name of ours, n says this one
-            x, _ = probe_header(our_key, name, pid, t, tag=probe_tag(our_key, name + "-x", pid, t))
+            yield kind, signed_probe(wrong_key, name, ADDR, t_ms=t, probe_id=pid)[0]
+            i += 1
+            continue
+        elif kind in ("tampered-t", "tampered-id", "tampered-n"):  # changed after tagging
+            field = {"tampered-t": f"t={t}", "tampered-id": f"id={pid}",
+                     "tampered-n": f"n={name_digest(name)}"}[kind]
+            changed = {"tampered-t": f"t={t + 1}", "tampered-id": f"id={secrets.token_hex(16)}",
+                       "tampered-n": f"n={name_digest(OUR_NAMES[0] if name != OUR_NAMES[0] else OUR_NAMES[1])}"}[kind]
+            yield kind, signed.replace(field.encode(), changed.encode(), 1)
+            i += 1
+            continue
+        elif kind == "copied-header":  # all of a genuine probe's header over a user's text
+            yield kind, signed.split(b"\n\n")[0] + b"\n\nMy own words, not the probe's.\n"
+            i += 1
+            continue
+        elif kind == "copied-x-only":  # only its X-Mailprobe field, in an ordinary mail
+            x = signed_x
+        elif kind == "v1":  # the old format, genuine under the old rule
+            v1 = hmac.new(our_key, f"mailprobe-v1\n{name}\n{pid}\n{t}".encode(), hashlib.sha256)
+            x = f"v=1; n={name_digest(name)}; id={pid}; t={t}; tag={v1.hexdigest()}"
         elif kind == "bounce":  # a bounce quoting a genuine probe of ours: not a probe itself
-            genuine, _ = probe_header(our_key, name, pid, t)
             subj = f"Undelivered Mail Returned to Sender: [mailprobe] probe {pid}"
             body = ("This is the mail system.\n\n--- original message follows ---\n"
-                    f"Subject: [mailprobe] probe {pid}\nX-Mailprobe: {genuine}\n\n{body}")
+                    + signed.decode())
         elif kind == "malformed":
-            x = rng.choice([f"v=1; n={name_digest(name)}; id={pid}; t=abc; tag={'0' * 64}",
-                            f"v=1; n={name_digest(name)}; id={pid[:10]}; t={t}; tag={'f' * 64}",
-                            f"v=9; n={name_digest(name)}; id={pid}; t={t}; tag={'a' * 64}",
+            x = rng.choice([f"v=2; n={name_digest(name)}; id={pid}; t=abc; l=1; tag={'0' * 64}",
+                            f"v=2; n={name_digest(name)}; id={pid[:10]}; t={t}; l=1; tag={'f' * 64}",
+                            f"v=9; n={name_digest(name)}; id={pid}; t={t}; l=1; tag={'a' * 64}",
                             "", "garbage", f"id={pid}"])
         elif kind == "two-headers":
             x, _ = probe_header(other_key, OTHER_NAME, pid, t)
-            extra = f"X-Mailprobe: v=1; n={name_digest(name)}; id={pid}; t={t}; tag={'1' * 64}"
+            extra = f"X-Mailprobe: {signed_x.replace('tag=', 'tag=1')[:-1]}"
         elif kind == "body-only":  # a genuine header line of ours, but in the body
-            genuine, _ = probe_header(our_key, name, pid, t)
-            body = f"X-Mailprobe: {genuine}\n\n{body}"
+            body = f"X-Mailprobe: {signed_x}\n\n{body}"
         yield kind, make_message(ADDR, subj, xmailprobe=x, extra=extra, body=body, sender=ADDR)
         i += 1
 
@@ -165,7 +183,7 @@ class MailboxSafetyTests(PluginTestCase):
         self.assertGreaterEqual(len(self.before), 1000)
         for kind in ("plain", "subject-only", "wrong-tag", "no-tag", "other-name", "wrong-key",
                      "tampered-t", "tampered-id", "tampered-n", "bounce", "malformed", "two-headers",
-                     "body-only"):
+                     "body-only", "copied-header", "copied-x-only", "v1"):
             self.assertGreaterEqual(self.kinds.get(kind, 0), 20, kind)
 
     def test_sequential_runs_imap_and_pop3(self):

@@ -2,7 +2,8 @@
 
 Rounds of: a random mailbox (0 to 5,000 messages, with look-alikes of every kind: the probe
 subject, wrong or missing tags, malformed X-Mailprobe fields, genuine probes of other probe
-names with their own keys, our probe name with a wrong key, messages already flagged
+names with their own keys, our probe name with a wrong key, genuine headers of ours copied
+over another body, old v=1 probes of ours, messages already flagged
 \\Deleted, and genuine probes of ours, some in the Junk folder), then a random run sequence of
 check_mail_roundtrip, check_mailbox_receive and check_mail_send over IMAP and POP3, some
 killed with SIGKILL at a random moment. Afterwards every message that is not one of our
@@ -16,6 +17,8 @@ Mailbox users of this file: t37 (t38 unused).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import random
 import secrets
@@ -28,7 +31,8 @@ import unittest
 from pathlib import Path
 
 from mailprobe_harness import MAIL_GID, MAIL_UID, Stack
-from mp_testlib import flags_of, make_message, new_key_file, probe_header, x_mailprobe
+from mp_testlib import (flags_of, make_message, name_digest, new_key_file, probe_header,
+                        signed_probe, x_mailprobe)
 
 USER = "t37"
 OUR_NAME = "never-lose:t37"
@@ -76,8 +80,8 @@ class Mailbox:
         t_ms = now_ms - rng.choice([0, 5_000, 60_000, 3_600_000, 86_400_000 * 30])
         kind = rng.choices(
             ["plain", "subject", "wrong_tag", "missing_tag", "malformed", "other_name",
-             "wrong_key", "ours"],
-            weights=[40, 10, 10, 8, 8, 12, 8, 4])[0]
+             "wrong_key", "copied_header", "v1", "ours"],
+            weights=[40, 10, 10, 8, 8, 12, 8, 8, 4, 4])[0]
         body = "".join(rng.choice("abcdefghij \n") for _ in range(rng.choice([10, 200, 3000])))
         if kind == "plain":
             return kind, make_message(to, f"hello {rng.random()}", body=body)
@@ -92,18 +96,24 @@ class Mailbox:
             return kind, make_message(to, SUBJECT, xmailprobe=value, body=body)
         if kind == "malformed":
             value, _ = probe_header(self.our_key, OUR_NAME, t_ms=t_ms)
-            value = rng.choice([value.replace("v=1", "v=2"), value.upper(), value[:-1],
-                                value.replace("; ", ";;"), value + "0", "v=1", ""])
+            value = rng.choice([value.replace("v=2", "v=3"), value.upper(), value[:-1],
+                                value.replace("; ", ";;"), value + "0", "v=2", ""])
             return kind, make_message(to, SUBJECT, xmailprobe=value, body=body)
         if kind == "other_name":
             name = rng.choice(OTHER_NAMES)
-            value, _ = probe_header(self.other_keys[name], name, t_ms=t_ms)
-            return kind, make_message(to, SUBJECT, xmailprobe=value, body=body)
+            return kind, signed_probe(self.other_keys[name], name, to, t_ms=t_ms)[0]
         if kind == "wrong_key":
-            value, _ = probe_header(secrets.token_hex(32).encode(), OUR_NAME, t_ms=t_ms)
+            return kind, signed_probe(secrets.token_hex(32).encode(), OUR_NAME, to, t_ms=t_ms)[0]
+        if kind == "copied_header":  # a genuine probe of ours whose body was replaced
+            data, _ = signed_probe(self.our_key, OUR_NAME, to, t_ms=t_ms)
+            return kind, data.split(b"\n\n", 1)[0] + b"\n\n" + body.encode()
+        if kind == "v1":  # the old format, genuine under the old rule: never ours again
+            pid = secrets.token_hex(16)
+            tag = hmac.new(self.our_key, f"mailprobe-v1\n{OUR_NAME}\n{pid}\n{t_ms}".encode(),
+                           hashlib.sha256).hexdigest()
+            value = f"v=1; n={name_digest(OUR_NAME)}; id={pid}; t={t_ms}; tag={tag}"
             return kind, make_message(to, SUBJECT, xmailprobe=value, body=body)
-        value, _ = probe_header(self.our_key, OUR_NAME, t_ms=t_ms)
-        return kind, make_message(to, SUBJECT, xmailprobe=value, body=body)
+        return kind, signed_probe(self.our_key, OUR_NAME, to, t_ms=t_ms)[0]
 
     def fill(self, count: int) -> dict[str, int]:
         kinds: dict[str, int] = {}

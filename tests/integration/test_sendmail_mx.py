@@ -115,7 +115,7 @@ class SendmailTest(Base):
         self.assertEqual(len(msgs), 1)
         text = msgs[0].read_text(errors="replace")
         self.assertRegex(text, r"Received: by mx\.mail\.test \(Postfix")
-        self.assertIn("X-Mailprobe: v=1;", text)
+        self.assertIn("X-Mailprobe: v=2;", text)
 
     def test_sendmail_false_is_critical(self):
         run = self.roundtrip("/bin/false")
@@ -145,7 +145,7 @@ class SendmailTest(Base):
         self.assertEqual(args[:5], ["-t", "-oi", ";", "touch", str(marker)])
         body = out.read_text()
         self.assertIn(f"To: <{self.stack.address(self.USER)}>", body)
-        self.assertIn("X-Mailprobe: v=1;", body)
+        self.assertIn("X-Mailprobe: v=2;", body)
         # the message was handed over but went nowhere: not delivered within --wait
         self.assert_state(run, "CRITICAL")
         self.assertIn("submit_time", run.perfdata)

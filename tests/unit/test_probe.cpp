@@ -1,371 +1,290 @@
 #define BOOST_TEST_MODULE probe
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <boost/test/unit_test.hpp>
-#include <cctype>
+#include <functional>
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "probe/canonical.hpp"
 #include "probe/probe.hpp"
+#include "probe_test_util.hpp"
 
 using namespace mailprobe::probe;
+using namespace probe_test;
 
 namespace {
 
-const Identity k_identity{"roundtrip mx1 -> imap", "0123456789abcdef-shared-key"};
-constexpr std::int64_t k_now = 1700000000123;
-
-MessageFields fields() {
-    MessageFields f;
-    f.from = "probe@example.org";
-    f.to = {"inbox@example.net", "second@example.net"};
-    f.subject_prefix = "mailprobe";
-    f.hostname = "monitor.example.org";
-    f.via = "smtp://mx.example.net:25";
-    return f;
+ProbeMessage fresh(const MessageFields& f = fields()) {
+    return make_probe_message(k_identity, k_now, f);
 }
 
-// Flips one hex digit (keeps the value hex and the length unchanged).
-std::string flip(std::string s, std::size_t at = 0) {
-    s[at] = s[at] == '0' ? '1' : '0';
-    return s;
+bool ours(const std::string& message, const Identity& identity = k_identity) {
+    return verify_message(identity, message).has_value();
 }
 
-std::string valid_header() {
-    return make_probe(k_identity, k_now).header_value();
-}
-
-// Splits a message into header lines (without CRLF) up to the empty line.
-std::vector<std::string> header_lines(const std::string& message) {
-    std::vector<std::string> lines;
-    std::size_t start = 0;
-    for (;;) {
-        auto end = message.find("\r\n", start);
-        if (end == std::string::npos) break;
-        std::string line = message.substr(start, end - start);
-        start = end + 2;
-        if (line.empty()) break;
-        lines.push_back(line);
-    }
-    return lines;
-}
-
-std::size_t count_headers(const std::vector<std::string>& headers, const std::string& name) {
-    std::size_t n = 0;
-    for (const auto& h : headers) {
-        if (h.rfind(name + ":", 0) == 0) ++n;
-    }
-    return n;
-}
+using Transform = std::function<std::string(const std::string&)>;
+struct Case {
+    const char* what;
+    Transform change;
+};
 
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(tags)
 
-BOOST_AUTO_TEST_CASE(fresh_probe_verifies) {
-    Probe p = make_probe(k_identity, k_now);
-    BOOST_TEST(verify(k_identity, p));
-    BOOST_TEST(p.id.size() == 32u);
-    BOOST_TEST(std::regex_match(p.id, std::regex("[0-9a-f]{32}")));
-    BOOST_TEST(p.tag.size() == 64u);
-    BOOST_TEST(std::regex_match(p.tag, std::regex("[0-9a-f]{64}")));
-    BOOST_TEST(p.name_digest == k_identity.name_digest());
-    BOOST_TEST(std::regex_match(p.name_digest, std::regex("[0-9a-f]{16}")));
-    BOOST_TEST(p.sent_ms == k_now);
-    BOOST_TEST(p.tag == compute_tag(k_identity, p.id, k_now));
+BOOST_AUTO_TEST_CASE(fresh_probe_verifies_against_its_message) {
+    auto m = fresh();
+    auto found = verify_message(k_identity, m.text);
+    BOOST_TEST_REQUIRE(found.has_value());
+    BOOST_TEST(found->id == m.probe.id);
+    BOOST_TEST(found->sent_ms == k_now);
+    BOOST_TEST(found->tag == m.probe.tag);
+    BOOST_TEST(std::regex_match(m.probe.id, std::regex("[0-9a-f]{32}")));
+    BOOST_TEST(std::regex_match(m.probe.tag, std::regex("[0-9a-f]{64}")));
+    BOOST_TEST(m.probe.name_digest == k_identity.name_digest());
+    // l= is the canonical length of exactly our body text
+    BOOST_TEST(m.probe.body_length == canonical_body(m.text)->size());
+    BOOST_TEST(header_of(m.text, "X-Mailprobe") == m.probe.header_value());
 }
 
-BOOST_AUTO_TEST_CASE(changed_id_fails) {
-    Probe p = make_probe(k_identity, k_now);
-    p.id = flip(p.id, 31);
-    BOOST_TEST(!verify(k_identity, p));
-}
-
-BOOST_AUTO_TEST_CASE(changed_time_fails) {
-    Probe p = make_probe(k_identity, k_now);
-    p.sent_ms += 1;
-    BOOST_TEST(!verify(k_identity, p));
-    p.sent_ms -= 2;
-    BOOST_TEST(!verify(k_identity, p));
-}
-
-BOOST_AUTO_TEST_CASE(changed_tag_fails) {
-    Probe p = make_probe(k_identity, k_now);
-    for (std::size_t at : {0u, 31u, 63u}) {
-        Probe q = p;
-        q.tag = flip(q.tag, at);
-        BOOST_TEST(!verify(k_identity, q), "flipped tag digit " << at);
-    }
-    Probe shorter = p;
-    shorter.tag.pop_back();
-    BOOST_TEST(!verify(k_identity, shorter));
-    Probe empty = p;
-    empty.tag.clear();
-    BOOST_TEST(!verify(k_identity, empty));
-    Probe upper = p;
-    for (auto& c : upper.tag) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (upper.tag != p.tag) BOOST_TEST(!verify(k_identity, upper));
-}
-
-BOOST_AUTO_TEST_CASE(changed_name_digest_fails) {
-    Probe p = make_probe(k_identity, k_now);
-    p.name_digest = flip(p.name_digest);
-    BOOST_TEST(!verify(k_identity, p));
-}
-
-BOOST_AUTO_TEST_CASE(other_key_fails) {
-    Probe p = make_probe(k_identity, k_now);
-    Identity other{k_identity.name, k_identity.key + "x"};
-    BOOST_TEST(!verify(other, p));
-    Identity empty_key{k_identity.name, ""};
-    BOOST_TEST(!verify(empty_key, p));
-}
-
-BOOST_AUTO_TEST_CASE(other_probe_name_fails) {
-    Probe p = make_probe(k_identity, k_now);
+BOOST_AUTO_TEST_CASE(other_key_or_name_fails) {
+    auto m = fresh();
+    BOOST_TEST(!ours(m.text, Identity{k_identity.name, k_identity.key + "x"}));
+    BOOST_TEST(!ours(m.text, Identity{k_identity.name, ""}));
+    BOOST_TEST(!ours(m.text, Identity{k_identity.name + "2", k_identity.key}));
+    // Even with n= forged to the other name's digest: the tag covers the full name.
     Identity other{k_identity.name + "2", k_identity.key};
-    BOOST_TEST(!verify(other, p));
-    BOOST_TEST(other.name_digest() != k_identity.name_digest());
-    // Even with the digest forged to match the other name, the tag covers the full name.
-    Probe forged = p;
-    forged.name_digest = other.name_digest();
-    BOOST_TEST(!verify(other, forged));
+    std::string forged = m.text;
+    replace_all(forged, "n=" + m.probe.name_digest, "n=" + other.name_digest());
+    BOOST_TEST(!ours(forged, other));
 }
 
-BOOST_AUTO_TEST_CASE(tag_binds_name_id_and_time_unambiguously) {
-    // Moving characters between name and id must change the tag.
-    Identity a{"check1", "key"};
-    Identity b{"check", "key"};
-    std::string id(32, 'a');
-    BOOST_TEST(compute_tag(a, id, 5) != compute_tag(b, "1" + id.substr(1), 5));
-    BOOST_TEST(compute_tag(a, id, 15) != compute_tag(a, id, 51));
-    BOOST_TEST(compute_tag(a, id, 15) == compute_tag(a, id, 15));
+BOOST_AUTO_TEST_CASE(every_header_field_is_covered) {
+    auto m = fresh();
+    const auto& p = m.probe;
+    std::string t = std::to_string(k_now), l = std::to_string(p.body_length);
+    std::vector<std::pair<std::string, std::string>> edits = {
+        {"id=" + p.id, "id=" + flip(p.id, 31)},
+        {"t=" + t, "t=" + std::to_string(k_now + 1)},
+        {"l=" + l, "l=" + std::to_string(p.body_length - 1)},
+        {"tag=" + p.tag, "tag=" + flip(p.tag, 0)},
+        {"tag=" + p.tag, "tag=" + flip(p.tag, 63)},
+    };
+    for (const auto& [from, to] : edits) {
+        std::string changed = m.text;
+        replace_all(changed, "; " + from, "; " + to);
+        BOOST_TEST_REQUIRE(changed != m.text, from);
+        BOOST_TEST(!ours(changed), from << " -> " << to);
+    }
 }
 
-BOOST_AUTO_TEST_CASE(digest_is_stable) {
-    const Identity same_name{k_identity.name, "other key"};
-    const Identity a{"a", "k"}, b{"b", "k"}, abc{"abc", ""};
-    BOOST_TEST(k_identity.name_digest() == same_name.name_digest());
-    BOOST_TEST(a.name_digest() != b.name_digest());
-    // SHA-256("abc") starts with ba7816bf8f01cfea.
-    BOOST_TEST(abc.name_digest() == "ba7816bf8f01cfea");
-}
-
-BOOST_AUTO_TEST_CASE(ids_unique) {
-    std::set<std::string> ids;
-    for (int i = 0; i < 1000; ++i) ids.insert(make_probe(k_identity, k_now).id);
-    BOOST_TEST(ids.size() == 1000u);
-    BOOST_TEST(random_hex(4).size() == 8u);
+BOOST_AUTO_TEST_CASE(v1_probes_are_never_ours_again) {
+    // The old format: tag = HMAC(key, "mailprobe-v1\n" name "\n" id "\n" t), message unbound.
+    auto m = fresh();
+    std::string id = m.probe.id, t = std::to_string(k_now);
+    std::string data = "mailprobe-v1\n" + k_identity.name + "\n" + id + "\n" + t;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), k_identity.key.data(), static_cast<int>(k_identity.key.size()),
+         reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
+    std::string tag;
+    for (unsigned i = 0; i < len; ++i)
+        tag += "0123456789abcdef"[md[i] >> 4], tag += "0123456789abcdef"[md[i] & 15];
+    std::string v1 = "v=1; n=" + m.probe.name_digest + "; id=" + id + "; t=" + t + "; tag=" + tag;
+    BOOST_TEST(!parse_header_value(v1).has_value());
+    std::string message = m.text;
+    replace_all(message, m.probe.header_value(), v1);
+    BOOST_TEST(!ours(message));
+    // v=2 with the v=1 fields (no l=) is not of our format either
+    BOOST_TEST(!parse_header_value("v=2" + v1.substr(3)).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
 
-BOOST_AUTO_TEST_SUITE(header)
+BOOST_AUTO_TEST_SUITE(survives_mail_systems)
 
-BOOST_AUTO_TEST_CASE(header_value_format) {
-    Probe p = make_probe(k_identity, k_now);
-    BOOST_TEST(p.header_value() ==
-               "v=1; n=" + p.name_digest + "; id=" + p.id + "; t=1700000000123; tag=" + p.tag);
+// What real mail systems do to a message on its way: each must leave our probe ours.
+BOOST_AUTO_TEST_CASE(transformed_probe_still_verifies) {
+    const std::string footer =
+        "\r\n-- \r\nThis message was scanned by Example Gateway.\r\nDisclaimer: =ignore=\r\n";
+    const std::vector<Case> cases = {
+        {"unchanged", [](auto& m) { return m; }},
+        {"trace fields added on top",
+         [](auto& m) {
+             return "Return-Path: <probe@example.org>\r\nDelivered-To: inbox@example.net\r\n"
+                    "Received: from mx.example.net (mx.example.net [192.0.2.1])\r\n\tby imap "
+                    "with LMTP id abc; Tue, 14 Nov 2023 22:13:21 +0000\r\n"
+                    "DKIM-Signature: v=1; a=rsa-sha256; d=example.org; b=abc\r\n"
+                    "X-Spam-Status: No, score=-1.0\r\n" +
+                    m;
+         }},
+        {"fields added below ours",
+         [](auto& m) { return insert_before_body(m, "X-Virus-Scanned: clean\r\n"); }},
+        {"fields refolded and respaced", [](auto& m) { return refold(m); }},
+        {"field names in other case", [](auto& m) { return rename_fields(m); }},
+        {"LF line endings", [](auto& m) { return to_lf(m); }},
+        {"quoted-printable", [](auto& m) { return reencode_qp(m); }},
+        {"base64", [](auto& m) { return reencode_base64(m); }},
+        {"trailing whitespace and empty lines",
+         [](auto& m) { return spaces_at_line_ends(m) + "\r\n\r\n"; }},
+        {"footer appended", [&](auto& m) { return m + footer; }},
+        {"footer, quoted-printable, LF", [&](auto& m) { return to_lf(reencode_qp(m + footer)); }},
+        {"footer, base64, trace fields",
+         [&](auto& m) {
+             return "Received: by relay; Tue, 14 Nov 2023\r\n" + reencode_base64(m + footer);
+         }},
+        {"fetch cut short after our text",
+         [&](auto& m) { return (m + footer).substr(0, m.size() + 7); }},
+    };
+    auto m = fresh();
+    for (const auto& c : cases) {
+        std::string changed = c.change(m.text);
+        auto found = verify_message(k_identity, changed);
+        BOOST_TEST(found.has_value(), c.what << ":\n" << changed);
+        if (found) BOOST_TEST(found->id == m.probe.id, c.what);
+    }
 }
 
-BOOST_AUTO_TEST_CASE(round_trip) {
-    Probe p = make_probe(k_identity, k_now);
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(copies_are_not_ours)
+
+// What a copy of our header in another message cannot keep: none of these is ours.
+BOOST_AUTO_TEST_CASE(changed_or_copied_probe_fails) {
+    auto m = fresh();
+    const std::string head = m.text.substr(0, m.text.find("\r\n\r\n") + 4);
+    const std::string body = m.text.substr(head.size());
+    const std::string xmp = "X-Mailprobe: " + m.probe.header_value() + "\r\n";
+    const std::vector<Case> cases = {
+        {"one body character changed",
+         [](auto& t) { return replace_first(t, "leave it alone", "leave it Alone"); }},
+        {"body line removed", [](auto& t) { return replace_first(t, "sent by mailprobe", ""); }},
+        {"text before our body", [&](auto&) { return head + "FYI, see below\r\n" + body; }},
+        {"body quoted in a reply", [&](auto&) { return head + quote(body); }},
+        {"body cut short", [&](auto&) { return head + body.substr(0, body.size() - 10); }},
+        {"no body", [&](auto&) { return head; }},
+        {"Subject changed",
+         [&](auto& t) {
+             return replace_first(t, "Subject: [mailprobe]", "Subject: Re: [mailprobe]");
+         }},
+        {"Message-ID changed",
+         [&](auto& t) { return replace_first(t, "Message-ID: <mailprobe.", "Message-ID: <x."); }},
+        {"Date changed", [&](auto& t) { return replace_first(t, "22:13:20", "22:13:21"); }},
+        {"second Subject", [&](auto& t) { return "Subject: other\r\n" + t; }},
+        {"Date missing", [&](auto& t) { return remove_field(t, "Date"); }},
+        {"unknown transfer encoding",
+         [&](auto& t) {
+             return replace_first(t, "Transfer-Encoding: 7bit", "Transfer-Encoding: x-uue");
+         }},
+        {"header copied into a user mail",
+         [&](auto&) {
+             return "Date: Fri, 27 Nov 2026 10:00:00 +0000\r\nFrom: <a@b.test>\r\nSubject: hi\r\n"
+                    "Message-ID: <1@b.test>\r\n" +
+                    xmp + "\r\nPlease read this.\r\n";
+         }},
+        {"all signed fields copied, other body",
+         [&](auto&) { return head + "My own text, not the probe's.\r\n"; }},
+        {"whole probe forwarded inside a bounce",
+         [&](auto&) {
+             return "Date: Fri, 27 Nov 2026 10:00:00 +0000\r\nSubject: Undelivered\r\n"
+                    "Message-ID: <b@mx.test>\r\n\r\n--- original message ---\r\n" +
+                    m.text;
+         }},
+    };
+    BOOST_TEST_REQUIRE(ours(m.text));
+    for (const auto& c : cases) {
+        std::string changed = c.change(m.text);
+        BOOST_TEST_REQUIRE(changed != m.text, c.what);
+        BOOST_TEST(!ours(changed), c.what << ":\n" << changed);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(another_probe_of_ours_keeps_its_own_binding) {
+    // Two genuine probes: swapping their headers makes neither verify.
+    auto a = fresh(), b = fresh();
+    std::string swapped = a.text;
+    replace_all(swapped, a.probe.header_value(), b.probe.header_value());
+    BOOST_TEST(!ours(swapped));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(header_format)
+
+BOOST_AUTO_TEST_CASE(value_format_and_round_trip) {
+    auto p = fresh().probe;
+    BOOST_TEST(p.header_value() == "v=2; n=" + p.name_digest + "; id=" + p.id +
+                                       "; t=1700000000123; l=" + std::to_string(p.body_length) +
+                                       "; tag=" + p.tag);
     auto parsed = parse_header_value(p.header_value());
     BOOST_TEST_REQUIRE(parsed.has_value());
     BOOST_TEST(parsed->id == p.id);
     BOOST_TEST(parsed->name_digest == p.name_digest);
     BOOST_TEST(parsed->sent_ms == p.sent_ms);
+    BOOST_TEST(parsed->body_length == p.body_length);
     BOOST_TEST(parsed->tag == p.tag);
-    BOOST_TEST(verify(k_identity, *parsed));
 }
 
-BOOST_AUTO_TEST_CASE(extra_spaces_tolerated) {
-    Probe p = make_probe(k_identity, k_now);
-    std::string spaced = "  v=1 ;\tn=" + p.name_digest + " ;  id=" + p.id +
-                         ";t=" + std::to_string(k_now) + " ;   tag=" + p.tag + "  \r";
-    auto parsed = parse_header_value(spaced);
-    BOOST_TEST_REQUIRE(parsed.has_value());
-    BOOST_TEST(verify(k_identity, *parsed));
+BOOST_AUTO_TEST_CASE(spaces_order_and_unknown_fields) {
+    auto p = fresh().probe;
+    std::string t = std::to_string(k_now), l = std::to_string(p.body_length);
+    BOOST_TEST(parse_header_value("  v=2 ;\tn=" + p.name_digest + " ;  id=" + p.id + ";t=" + t +
+                                  "; l=" + l + " ;   tag=" + p.tag + "  \r")
+                   .has_value());
+    BOOST_TEST(parse_header_value("tag=" + p.tag + "; x=1; l=" + l + "; t=" + t + "; id=" + p.id +
+                                  "; n=" + p.name_digest + "; v=2")
+                   .has_value());
 }
 
-BOOST_AUTO_TEST_CASE(field_order_and_unknown_fields) {
-    Probe p = make_probe(k_identity, k_now);
-    std::string reordered = "tag=" + p.tag + "; x=whatever; t=" + std::to_string(k_now) +
-                            "; id=" + p.id + "; n=" + p.name_digest + "; v=1";
-    auto parsed = parse_header_value(reordered);
-    BOOST_TEST_REQUIRE(parsed.has_value());
-    BOOST_TEST(verify(k_identity, *parsed));
-}
-
-BOOST_AUTO_TEST_CASE(missing_fields) {
-    Probe p = make_probe(k_identity, k_now);
-    std::string t = std::to_string(k_now);
-    std::string v = "v=1", n = "n=" + p.name_digest, id = "id=" + p.id, tm = "t=" + t,
-                tag = "tag=" + p.tag;
-    BOOST_TEST(!parse_header_value(n + "; " + id + "; " + tm + "; " + tag));
-    BOOST_TEST(!parse_header_value(v + "; " + id + "; " + tm + "; " + tag));
-    BOOST_TEST(!parse_header_value(v + "; " + n + "; " + tm + "; " + tag));
-    BOOST_TEST(!parse_header_value(v + "; " + n + "; " + id + "; " + tag));
-    BOOST_TEST(!parse_header_value(v + "; " + n + "; " + id + "; " + tm));
-    BOOST_TEST(!parse_header_value(""));
-    BOOST_TEST(!parse_header_value(";;;"));
-    BOOST_TEST(!parse_header_value("v=1; n; id=" + p.id));
-}
-
-BOOST_AUTO_TEST_CASE(wrong_lengths) {
-    Probe p = make_probe(k_identity, k_now);
-    auto with = [&](std::string n, std::string id, std::string tag) {
-        return "v=1; n=" + n + "; id=" + id + "; t=" + std::to_string(k_now) + "; tag=" + tag;
+BOOST_AUTO_TEST_CASE(malformed_values_rejected) {
+    auto p = fresh().probe;
+    auto with = [&](std::string v, std::string n, std::string id, std::string t, std::string l,
+                    std::string tag) {
+        return "v=" + v + "; n=" + n + "; id=" + id + "; t=" + t + "; l=" + l + "; tag=" + tag;
     };
-    BOOST_TEST(parse_header_value(with(p.name_digest, p.id, p.tag)).has_value());
-    BOOST_TEST(!parse_header_value(with(p.name_digest + "0", p.id, p.tag)));
-    BOOST_TEST(!parse_header_value(with(p.name_digest.substr(1), p.id, p.tag)));
-    BOOST_TEST(!parse_header_value(with(p.name_digest, p.id + "0", p.tag)));
-    BOOST_TEST(!parse_header_value(with(p.name_digest, p.id.substr(1), p.tag)));
-    BOOST_TEST(!parse_header_value(with(p.name_digest, p.id, p.tag + "0")));
-    BOOST_TEST(!parse_header_value(with(p.name_digest, p.id, p.tag.substr(1))));
-    BOOST_TEST(!parse_header_value(with("", p.id, p.tag)));
-}
-
-BOOST_AUTO_TEST_CASE(non_hex_and_uppercase) {
-    Probe p = make_probe(k_identity, k_now);
-    auto with = [&](std::string n, std::string id, std::string tag) {
-        return "v=1; n=" + n + "; id=" + id + "; t=" + std::to_string(k_now) + "; tag=" + tag;
+    std::string n = p.name_digest, id = p.id, t = "5", l = "100", tag = p.tag;
+    BOOST_TEST(parse_header_value(with("2", n, id, t, l, tag)).has_value());
+    const std::vector<std::string> bad = {
+        with("1", n, id, t, l, tag),
+        with("", n, id, t, l, tag),
+        with("2.0", n, id, t, l, tag),
+        with("2", n + "0", id, t, l, tag),
+        with("2", n.substr(1), id, t, l, tag),
+        with("2", n, id + "0", t, l, tag),
+        with("2", n, flip(id, 0).replace(3, 1, "g"), t, l, tag),
+        with("2", n, "A" + id.substr(1), t, l, tag),
+        with("2", n, id, t, l, tag + "0"),
+        with("2", n, id, t, l, tag.substr(1)),
+        with("2", n, id, "0", l, tag),
+        with("2", n, id, "-5", l, tag),
+        with("2", n, id, "+5", l, tag),
+        with("2", n, id, "12abc", l, tag),
+        with("2", n, id, "99999999999999999999999", l, tag),
+        with("2", n, id, t, "0", tag),
+        with("2", n, id, t, "4097", tag),
+        with("2", n, id, t, "-1", tag),
+        with("2", n, id, t, "", tag),
+        "v=2; n=" + n + "; id=" + id + "; t=5; tag=" + tag,  // no l=
+        "",
+        ";;;",
+        "v=2; n; id=" + id,
+        std::string(10 * 1024, 'a'),
+        std::string("v=2\0; n=", 8),
+        with("2", n, id, t, l, tag) + "; x=" + std::string(1024, 'b'),
     };
-    std::string bad_id = p.id;
-    bad_id[5] = 'g';
-    BOOST_TEST(!parse_header_value(with(p.name_digest, bad_id, p.tag)));
-    std::string upper_id = p.id;
-    upper_id[0] = 'A';
-    BOOST_TEST(!parse_header_value(with(p.name_digest, upper_id, p.tag)));
-    std::string upper_tag = p.tag;
-    upper_tag[10] = 'F';
-    BOOST_TEST(!parse_header_value(with(p.name_digest, p.id, upper_tag)));
-    std::string bad_n = p.name_digest;
-    bad_n[15] = 'z';
-    BOOST_TEST(!parse_header_value(with(bad_n, p.id, p.tag)));
-    std::string spaced_tag = p.tag;
-    spaced_tag[32] = ' ';
-    BOOST_TEST(!parse_header_value(with(p.name_digest, p.id, spaced_tag)));
+    for (const auto& value : bad) BOOST_TEST(!parse_header_value(value).has_value(), value);
 }
 
-BOOST_AUTO_TEST_CASE(version_and_time) {
-    Probe p = make_probe(k_identity, k_now);
-    auto with = [&](std::string v, std::string t) {
-        return "v=" + v + "; n=" + p.name_digest + "; id=" + p.id + "; t=" + t + "; tag=" + p.tag;
-    };
-    BOOST_TEST(parse_header_value(with("1", "5")).has_value());
-    BOOST_TEST(!parse_header_value(with("2", std::to_string(k_now))));
-    BOOST_TEST(!parse_header_value(with("", std::to_string(k_now))));
-    BOOST_TEST(!parse_header_value(with("1.0", std::to_string(k_now))));
-    BOOST_TEST(!parse_header_value(with("1", "-5")));
-    BOOST_TEST(!parse_header_value(with("1", "0")));
-    BOOST_TEST(!parse_header_value(with("1", "abc")));
-    BOOST_TEST(!parse_header_value(with("1", "12abc")));
-    BOOST_TEST(!parse_header_value(with("1", "")));
-    BOOST_TEST(!parse_header_value(with("1", "+5")));
-    BOOST_TEST(!parse_header_value(with("1", "99999999999999999999999")));
-}
-
-BOOST_AUTO_TEST_CASE(garbage) {
-    BOOST_TEST(!parse_header_value(std::string(10 * 1024, 'a')));
-    std::string big = valid_header() + "; x=" + std::string(10 * 1024, 'b');
-    BOOST_TEST(!parse_header_value(big));
-    BOOST_TEST(!parse_header_value("hello world"));
-    BOOST_TEST(!parse_header_value("===="));
-    BOOST_TEST(!parse_header_value(std::string("v=1\0; n=", 8)));
-    std::string many_semicolons(10 * 1024, ';');
-    BOOST_TEST(!parse_header_value(many_semicolons));
-}
-
-BOOST_AUTO_TEST_SUITE_END()
-
-BOOST_AUTO_TEST_SUITE(message)
-
-BOOST_AUTO_TEST_CASE(crlf_only) {
-    Probe p = make_probe(k_identity, k_now);
-    std::string m = build_message(p, k_identity.name, fields());
-    BOOST_TEST(m.size() > 100u);
-    for (std::size_t i = 0; i < m.size(); ++i) {
-        if (m[i] == '\n') BOOST_TEST_REQUIRE((i > 0 && m[i - 1] == '\r'), "bare LF at " << i);
-        if (m[i] == '\r')
-            BOOST_TEST_REQUIRE((i + 1 < m.size() && m[i + 1] == '\n'), "bare CR at " << i);
-    }
-    BOOST_TEST(m.substr(m.size() - 2) == "\r\n");
-}
-
-BOOST_AUTO_TEST_CASE(required_headers) {
-    Probe p = make_probe(k_identity, k_now);
-    std::string m = build_message(p, k_identity.name, fields());
-    auto headers = header_lines(m);
-    for (const char* name :
-         {"Date", "From", "To", "Subject", "Message-ID", "MIME-Version", "X-Mailprobe"}) {
-        BOOST_TEST(count_headers(headers, name) == 1u, name);
-    }
-    BOOST_TEST(count_headers(headers, "Date") == 1u);
-    std::string subject, xmp, date, message_id, to;
-    for (const auto& h : headers) {
-        if (h.rfind("Subject: ", 0) == 0) subject = h.substr(9);
-        if (h.rfind("X-Mailprobe: ", 0) == 0) xmp = h.substr(13);
-        if (h.rfind("Date: ", 0) == 0) date = h.substr(6);
-        if (h.rfind("Message-ID: ", 0) == 0) message_id = h.substr(12);
-        if (h.rfind("To: ", 0) == 0) to = h.substr(4);
-    }
-    BOOST_TEST(subject.find(p.id) != std::string::npos, subject);
-    BOOST_TEST(subject.find("[mailprobe]") != std::string::npos, subject);
-    BOOST_TEST(xmp == p.header_value());
-    BOOST_TEST(date == rfc5322_date(k_now));
-    BOOST_TEST(message_id == "<mailprobe." + p.id + "@monitor.example.org>");
-    BOOST_TEST(to == "<inbox@example.net>, <second@example.net>");
-    auto parsed = parse_header_value(xmp);
-    BOOST_TEST_REQUIRE(parsed.has_value());
-    BOOST_TEST(verify(k_identity, *parsed));
-}
-
-BOOST_AUTO_TEST_CASE(header_block_ends_with_empty_line) {
-    Probe p = make_probe(k_identity, k_now);
-    std::string m = build_message(p, k_identity.name, fields());
-    auto blank = m.find("\r\n\r\n");
-    BOOST_TEST_REQUIRE(blank != std::string::npos);
-    std::string head = m.substr(0, blank + 2);
-    std::string body = m.substr(blank + 4);
-    BOOST_TEST(head.find("X-Mailprobe: ") != std::string::npos);
-    BOOST_TEST(!body.empty());
-    BOOST_TEST(body.find("X-Mailprobe") == std::string::npos);
-    // Every header line is "Name: value" (no continuation or stray lines).
-    for (const auto& h : header_lines(m)) {
-        BOOST_TEST(std::regex_match(h, std::regex("[A-Za-z-]+: .*")), h);
-    }
-}
-
-BOOST_AUTO_TEST_CASE(probe_name_cannot_inject_headers) {
-    Probe p = make_probe(k_identity, k_now);
-    std::string evil = "name\r\nBcc: victim@example.com\r\n\r\nX-Evil: 1\nSubject: spoof\r";
-    std::string m = build_message(p, evil, fields());
-    auto headers = header_lines(m);
-    BOOST_TEST(count_headers(headers, "Bcc") == 0u);
-    BOOST_TEST(count_headers(headers, "X-Evil") == 0u);
-    BOOST_TEST(count_headers(headers, "Subject") == 1u);
-    for (std::size_t i = 0; i < m.size(); ++i) {
-        if (m[i] == '\n') BOOST_TEST_REQUIRE((i > 0 && m[i - 1] == '\r'), "bare LF at " << i);
-    }
-    // No line of the body starts with an injected header either.
-    BOOST_TEST(m.find("\r\nBcc:") == std::string::npos);
-    BOOST_TEST(m.find("\r\nX-Evil:") == std::string::npos);
-    BOOST_TEST(m.find("\nSubject: spoof") == std::string::npos);
-}
-
-BOOST_AUTO_TEST_CASE(epoch_date) {
-    BOOST_TEST(rfc5322_date(0) == "Thu, 1 Jan 1970 00:00:00 +0000");
-    BOOST_TEST(rfc5322_date(999) == "Thu, 1 Jan 1970 00:00:00 +0000");
-    BOOST_TEST(rfc5322_date(1700000000123) == "Tue, 14 Nov 2023 22:13:20 +0000");
-    BOOST_TEST(rfc5322_date(951782400000) == "Tue, 29 Feb 2000 00:00:00 +0000");
-}
-
-BOOST_AUTO_TEST_CASE(now_is_plausible) {
-    auto now = unix_now_ms();
-    BOOST_TEST(now > 1600000000000);  // after 2020
-    BOOST_TEST(now < 4102444800000);  // before 2100
+BOOST_AUTO_TEST_CASE(candidate_header_only_narrows) {
+    auto m = fresh();
+    BOOST_TEST(candidate_header(k_identity, m.text));
+    BOOST_TEST(!candidate_header(Identity{"other", k_identity.key}, m.text));
+    BOOST_TEST(!candidate_header(
+        k_identity, "Subject: x\r\n\r\nX-Mailprobe: " + m.probe.header_value() + "\r\n"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
