@@ -68,21 +68,27 @@ MailboxStage mailbox_stage(const mailbox::MailboxSession& session,
                         session.flagged_probes()};
 }
 
+std::optional<std::string> pileup_alert(const MailboxStage& stage, const std::string& folder) {
+    if (!stage.flagged_probes || *stage.flagged_probes < k_flagged_warning) return std::nullopt;
+    return std::to_string(*stage.flagged_probes) +
+           " probe(s) of this check lie flagged \\Deleted in " + folder +
+           "; expunge them with a mail client when nothing else is flagged \\Deleted, " +
+           "or enable UIDPLUS on the server";
+}
+
 CheckResult flagged_result(std::uint32_t count, const std::string& folder) {
     CheckResult r;
     r.perfdata.push_back(count_datum("probes_flagged", count));
-    std::string what = std::to_string(count) + " probe(s) of this check lie flagged \\Deleted in " +
-                       folder +
-                       " (the server lacks UIDPLUS, and a plain EXPUNGE would also remove "
-                       "mail that others flagged)";
     if (count < k_flagged_warning) {
-        r.details.push_back("note: " + what);
+        // A plain EXPUNGE would also remove mail that others flagged: never.
+        r.details.push_back("note: server lacks UIDPLUS: " + std::to_string(count) +
+                            " probe(s) of this check lie flagged \\Deleted in " + folder);
         return r;
     }
     r.status = Status::warning;
-    r.summary = what +
-                "; expunge them with a mail client when nothing else is flagged "
-                "\\Deleted, or enable UIDPLUS on the server";
+    MailboxStage stage;
+    stage.flagged_probes = count;
+    r.summary = *pileup_alert(stage, folder);
     return r;
 }
 

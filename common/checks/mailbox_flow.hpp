@@ -46,6 +46,9 @@ struct MailboxStage {
 // probes_flagged, a note, and WARNING from k_flagged_warning on.
 inline constexpr std::uint32_t k_flagged_warning = 100;
 CheckResult flagged_result(std::uint32_t count, const std::string& folder);
+// The WARNING text for line 1 when the pile-up has reached k_flagged_warning.
+std::optional<std::string> pileup_alert(const MailboxStage& stage, const std::string& folder);
+
 MailboxStage mailbox_stage(const mailbox::MailboxSession& session,
                            const mailbox::LoginTimes& login);
 

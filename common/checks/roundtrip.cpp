@@ -169,6 +169,7 @@ CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
     if (run.stale_removed > 0) {
         result.summary += "; removed " + std::to_string(run.stale_removed) + " stale probes";
     }
+    if (auto alert = pileup_alert(run.mailbox, c.mailbox.folder)) result.summary += "; " + *alert;
     result.perfdata.push_back(count_datum("stale_removed", run.stale_removed));
     result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
     name_certificate_alerts(result);
