@@ -7,6 +7,9 @@ real servers produce only rarely, played with real mail arriving (issue 11):
   noop_announces Behaves like servers that update a session's view of the mailbox only on
                  NOOP, CHECK or IDLE: UID SEARCH results never show messages that arrived
                  after the SELECT (or the last NOOP/CHECK) until the client sends NOOP/CHECK.
+  utf8_accept    Adds UTF8=ACCEPT (RFC 6855) to the capabilities, answers ENABLE itself and
+                 passes mailbox names the client then sends in UTF-8 on in modified UTF-7
+                 (Dovecot 2.3 has no UTF8=ACCEPT).
 
 Plain text only, 127.0.0.1 only. Library use:
     with ImapProxy(upstream_port, "exists_first") as proxy:
@@ -15,16 +18,33 @@ Plain text only, 127.0.0.1 only. Library use:
 
 from __future__ import annotations
 
+import base64
 import re
 import socket
 import threading
 import time
 
 HOST = "127.0.0.1"
-MODES = ("exists_first", "noop_announces")
+MODES = ("exists_first", "noop_announces", "utf8_accept")
 HOLD_LIMIT_S = 20.0  # "+ idling" is never held longer than this
 LITERAL_RE = re.compile(rb"\{(\d+)\+?\}\r\n$")
 UIDNEXT_RE = re.compile(rb"\[UIDNEXT (\d+)\]")
+
+
+def mutf7(name: str) -> str:
+    """Modified UTF-7 (RFC 3501 §5.1.3), for the proxy's own use."""
+    out, run = [], ""
+    for ch in name + "\0":
+        if ch != "\0" and not 0x20 <= ord(ch) <= 0x7E:
+            run += ch
+            continue
+        if run:
+            b64 = base64.b64encode(run.encode("utf-16-be")).decode().rstrip("=")
+            out.append("&" + b64.replace("/", ",") + "-")
+            run = ""
+        if ch != "\0":
+            out.append("&-" if ch == "&" else ch)
+    return "".join(out)
 
 
 class _Lines:
@@ -134,6 +154,10 @@ class _Session:
             while (line := lines.line()) is not None:
                 words = line.split(b" ", 2)
                 verb = words[1].strip().upper() if len(words) > 1 else b""
+                if self.proxy.mode == "utf8_accept":
+                    line = self._utf8_accept(words, line)
+                    if not line:
+                        continue
                 if verb == b"IDLE":
                     with self.lock:
                         self.idle_tag = words[0]
@@ -146,6 +170,16 @@ class _Session:
         except OSError:
             pass
         self._close()
+
+    def _utf8_accept(self, words: list[bytes], line: bytes) -> bytes:
+        if len(words) > 2 and words[1].upper() == b"ENABLE" and b"UTF8=ACCEPT" in words[2].upper():
+            self.proxy.event("client ENABLE UTF8=ACCEPT")
+            self.client.sendall(b"* ENABLED UTF8=ACCEPT\r\n" + words[0] + b" OK Enabled\r\n")
+            return b""
+        def recode(m: re.Match) -> bytes:
+            self.proxy.event("client sent UTF-8 name " + m.group(1).decode())
+            return b'"' + mutf7(m.group(1).decode()).encode() + b'"'
+        return re.sub(rb'"([^"]*[\x80-\xff][^"]*)"', recode, line)
 
     def _server_to_client(self) -> None:
         lines = _Lines(self.upstream)
@@ -162,6 +196,10 @@ class _Session:
         with self.lock:
             if self.proxy.mode == "exists_first":
                 return self._exists_first(line)
+            if self.proxy.mode == "utf8_accept":
+                if line.upper().startswith(b"* CAPABILITY "):
+                    return line[:-2] + b" UTF8=ACCEPT\r\n"
+                return line
             return self._noop_announces(line)
 
     def _exists_first(self, line: bytes) -> bytes:

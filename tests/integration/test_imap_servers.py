@@ -108,6 +108,16 @@ class NonAsciiFolderTests(ImapServersCase):
         run = self.plugin("check_mailbox_receive", "--login-only", *cyrus)
         self.assertStatus(run, "OK", "MAILBOX RECEIVE")
 
+    def test_utf8_where_the_server_accepts_it(self):
+        s = self.stack
+        self.doveadm("mailbox", "create", "-u", s.address("t31"), FOLDER, check=False)  # may exist
+        with ImapProxy(s.imap_port, "utf8_accept") as proxy:
+            run = self.plugin("check_mailbox_receive", "--login-only",
+                              *self.mailbox_at("t31", proxy.port, "--folder", FOLDER))
+        self.assertStatus(run, "OK", "MAILBOX RECEIVE")
+        self.assertIn("client ENABLE UTF8=ACCEPT", proxy.events)
+        self.assertIn(f"client sent UTF-8 name {FOLDER}", proxy.events)
+
     def test_invalid_utf8_is_a_usage_error(self):
         for option in ("--folder", "--junk-folder"):
             with self.subTest(option=option):
