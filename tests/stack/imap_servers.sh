@@ -30,7 +30,7 @@ stop_pidfile() {
   pid=$(tr -dc '0-9' <"$file")
   [ -n "$pid" ] && alive "$pid" || { rm -f "$file"; return 0; }
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$DIR/" || return 0
-  pids="$pid $(ps -o pid= --ppid "$pid" | tr '\n' ' ')"
+  pids="$pid $(ps -o pid= --ppid "$pid" | tr '\n' ' ' || true)"
   # shellcheck disable=SC2086
   kill -TERM $pids 2>/dev/null || true
   while [ $n -gt 0 ]; do
