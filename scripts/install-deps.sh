@@ -20,6 +20,8 @@ missing=()
 for p in "${BUILD_PKGS[@]}" "${STACK_PKGS[@]}" "${PACKAGING_PKGS[@]}" "${EXTRA_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Cyrus IMAP, unpacked beside Dovecot: the second real IMAP server of the tests.
+bash "$(dirname "${BASH_SOURCE[0]}")/install-cyrus.sh"
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -9,12 +9,18 @@ namespace mailprobe::checks {
 
 int remove_stale_probes(mailbox::MailboxSession& session, const probe::Identity& identity,
                         const std::string& current_id, std::int64_t stale_after_ms,
-                        const Deadline& deadline) {
+                        const Deadline& deadline, mailbox::ScanMarks* marks) {
     std::int64_t now = probe::unix_now_ms();
     std::vector<mailbox::FoundProbe> stale;
-    for (auto& p : session.identity_probes(identity, deadline)) {
+    auto candidates = marks ? session.stale_candidates(identity, *marks, deadline)
+                            : session.identity_probes(identity, deadline);
+    for (auto& p : candidates) {
         if (p.probe.id != current_id && now - p.probe.sent_ms > stale_after_ms) {
             stale.push_back(std::move(p));
+        } else if (marks && marks->count(p.folder)) {
+            // Left in place (a run in progress may still want it): the next scan starts here.
+            auto& mark = (*marks)[p.folder];
+            mark.uid = std::min(mark.uid, p.ref);
         }
     }
     session.remove(stale, deadline);
@@ -58,7 +64,32 @@ std::optional<Arrival> wait_for_probe(mailbox::MailboxSession& session,
 
 MailboxStage mailbox_stage(const mailbox::MailboxSession& session,
                            const mailbox::LoginTimes& login) {
-    return MailboxStage{login, session.notes(), session.transcript(), session.idle_active()};
+    return MailboxStage{login, session.notes(), session.transcript(), session.idle_active(),
+                        session.flagged_probes()};
+}
+
+std::optional<std::string> pileup_alert(const MailboxStage& stage, const std::string& folder) {
+    if (!stage.flagged_probes || *stage.flagged_probes < k_flagged_warning) return std::nullopt;
+    return std::to_string(*stage.flagged_probes) +
+           " probe(s) of this check lie flagged \\Deleted in " + folder +
+           "; expunge them with a mail client when nothing else is flagged \\Deleted, " +
+           "or enable UIDPLUS on the server";
+}
+
+CheckResult flagged_result(std::uint32_t count, const std::string& folder) {
+    CheckResult r;
+    r.perfdata.push_back(count_datum("probes_flagged", count));
+    if (count < k_flagged_warning) {
+        // A plain EXPUNGE would also remove mail that others flagged: never.
+        r.details.push_back("note: server lacks UIDPLUS: " + std::to_string(count) +
+                            " probe(s) of this check lie flagged \\Deleted in " + folder);
+        return r;
+    }
+    r.status = Status::warning;
+    MailboxStage stage;
+    stage.flagged_probes = count;
+    r.summary = *pileup_alert(stage, folder);
+    return r;
 }
 
 CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config, const MailboxStage& stage,
@@ -73,6 +104,7 @@ CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config, const Mai
     }
     r.perfdata.push_back(seconds_datum("mailbox_login", login.login_s));
     for (const auto& note : stage.notes) r.details.push_back("note: " + note);
+    if (stage.flagged_probes) r.add_child(flagged_result(*stage.flagged_probes, config.folder));
     if (verbosity >= 2) {
         r.details.push_back(std::string("arrival watched with ") +
                             (stage.idle ? "IMAP IDLE" : "polling"));

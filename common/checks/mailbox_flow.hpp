@@ -14,9 +14,11 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 // Deletes verified probes of this identity sent more than stale_after_ms ago (runs that
 // never found theirs); younger ones may belong to a run still in progress. Returns the count.
+// With marks, only mail newer than each folder's mark is searched (see StaleScanMemory), and
+// the marks end up below every probe left in place.
 int remove_stale_probes(mailbox::MailboxSession& session, const probe::Identity& identity,
                         const std::string& current_id, std::int64_t stale_after_ms,
-                        const Deadline& deadline);
+                        const Deadline& deadline, mailbox::ScanMarks* marks = nullptr);
 
 struct Arrival {
     mailbox::FoundProbe found;
@@ -37,7 +39,16 @@ struct MailboxStage {
     std::vector<std::string> notes;
     std::vector<std::string> transcript;
     bool idle = false;
+    std::optional<std::uint32_t> flagged_probes;  // see MailboxSession::flagged_probes()
 };
+
+// Probes flagged \Deleted that pile up on a server without UIDPLUS: perfdata
+// probes_flagged, a note, and WARNING from k_flagged_warning on.
+inline constexpr std::uint32_t k_flagged_warning = 100;
+CheckResult flagged_result(std::uint32_t count, const std::string& folder);
+// The WARNING text for line 1 when the pile-up has reached k_flagged_warning.
+std::optional<std::string> pileup_alert(const MailboxStage& stage, const std::string& folder);
+
 MailboxStage mailbox_stage(const mailbox::MailboxSession& session,
                            const mailbox::LoginTimes& login);
 

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "checks/certificate.hpp"
+#include "checks/stale_scan.hpp"
 #include "core/error.hpp"
 #include "options/mailbox_options.hpp"
 #include "options/probe_options.hpp"
@@ -84,13 +85,16 @@ RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadlin
     mailbox::LoginTimes login;
     std::exception_ptr mailbox_error, send_error;
     auto stale_ms = static_cast<std::int64_t>(c.standard.timeout_s * 1000);
+    StaleScanMemory scan_memory;
     // Log in (and clear old probes) while the probe is being submitted.
     std::thread mailbox_thread([&] {
         try {
             login = session->open(deadline);
             gate.open(true);
-            run.stale_removed =
-                remove_stale_probes(*session, c.identity, run.probe.id, stale_ms, deadline);
+            scan_memory = StaleScanMemory::load(c.async.state_dir, c.mailbox.display(), c.identity);
+            run.stale_removed = remove_stale_probes(*session, c.identity, run.probe.id, stale_ms,
+                                                    deadline, &scan_memory.marks());
+            scan_memory.save();
         } catch (...) {
             mailbox_error = std::current_exception();
             gate.open(false);
@@ -122,6 +126,8 @@ RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadlin
     }
     session->close(deadline);
     run.mailbox = mailbox_stage(*session, login);
+    const auto& scan_notes = scan_memory.notes();
+    run.mailbox.notes.insert(run.mailbox.notes.end(), scan_notes.begin(), scan_notes.end());
     return run;
 }
 
@@ -163,6 +169,7 @@ CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
     if (run.stale_removed > 0) {
         result.summary += "; removed " + std::to_string(run.stale_removed) + " stale probes";
     }
+    if (auto alert = pileup_alert(run.mailbox, c.mailbox.folder)) result.summary += "; " + *alert;
     result.perfdata.push_back(count_datum("stale_removed", run.stale_removed));
     result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
     name_certificate_alerts(result);

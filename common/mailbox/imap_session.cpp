@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "mailbox/imap_parse.hpp"
+#include "mailbox/mailbox_name.hpp"
 #include "output/sanitize.hpp"
 
 namespace mailprobe::mailbox {
@@ -37,45 +38,60 @@ void ImapSession::track(const std::string& line) {
     }
 }
 
+ImapSession::Response ImapSession::read_response(const Deadline& deadline, const std::string& stage,
+                                                 std::size_t& received) {
+    Response r{m_conn.read_line(deadline, stage + " response"), {}, false};
+    received += r.line.size();
+    while (auto size = imap::literal_size(r.line)) {
+        if (*size > k_max_literal) {
+            throw critical("IMAP server " + m_config.endpoint.display() + " sent a " +
+                           std::to_string(*size) + " byte literal in reply to " + stage);
+        }
+        r.literal += m_conn.read_bytes(*size, deadline, stage + " response");
+        r.has_literal = true;
+        received += *size;
+        r.line += " " + m_conn.read_line(deadline, stage + " response");
+    }
+    if (received > k_max_reply_bytes) {
+        throw critical("IMAP server " + m_config.endpoint.display() +
+                       " sent more than 32 MiB in reply to " + stage);
+    }
+    return r;
+}
+
 void ImapSession::command(const std::string& text, const Deadline& deadline,
                           const std::string& stage, const Untagged& on_untagged) {
     std::string tag = "mp" + std::to_string(++m_tag);
     m_conn.send_line(tag + " " + text, deadline, stage + " response");
     std::size_t received = 0;
     for (;;) {
-        std::string line = m_conn.read_line(deadline, stage + " response");
-        received += line.size();
-        std::string literal;
-        bool has_literal = false;
-        while (auto size = imap::literal_size(line)) {
-            if (*size > k_max_literal) {
-                throw critical("IMAP server " + m_config.endpoint.display() + " sent a " +
-                               std::to_string(*size) + " byte literal in reply to " + stage);
-            }
-            literal += m_conn.read_bytes(*size, deadline, stage + " response");
-            has_literal = true;
-            received += *size;
-            line += " " + m_conn.read_line(deadline, stage + " response");
-        }
-        if (received > k_max_reply_bytes) {
-            throw critical("IMAP server " + m_config.endpoint.display() +
-                           " sent more than 32 MiB in reply to " + stage);
-        }
-        if (line.starts_with("* ")) {
-            track(line);
-            if (on_untagged) on_untagged(line, has_literal ? &literal : nullptr);
+        Response r = read_response(deadline, stage, received);
+        if (r.line.starts_with("* ")) {
+            track(r.line);
+            if (on_untagged) on_untagged(r.line, r.has_literal ? &r.literal : nullptr);
             continue;
         }
-        if (line.starts_with("+")) continue;  // no continuation is expected: ignore
-        if (!line.starts_with(tag + " ")) {
-            throw critical("IMAP server " + m_config.endpoint.display() +
-                           " sent an unexpected reply to " + stage + ": " + sanitize_text(line));
-        }
-        std::string status = line.substr(tag.size() + 1);
-        if (status.starts_with("OK")) return;
-        throw critical("IMAP " + stage + " failed on " + m_config.endpoint.display() + ": " +
-                       sanitize_text(status));
+        if (r.line.starts_with("+")) continue;  // no continuation is expected: ignore
+        check_tagged(r.line, tag, stage);
+        return;
     }
+}
+
+void ImapSession::check_tagged(const std::string& line, const std::string& tag,
+                               const std::string& stage) const {
+    if (!line.starts_with(tag + " ")) {
+        throw critical("IMAP server " + m_config.endpoint.display() +
+                       " sent an unexpected reply to " + stage + ": " + sanitize_text(line));
+    }
+    std::string status = line.substr(tag.size() + 1);
+    if (status.starts_with("OK")) return;
+    throw critical("IMAP " + stage + " failed on " + m_config.endpoint.display() + ": " +
+                   sanitize_text(status));
+}
+
+std::string ImapSession::mailbox_arg(const std::string& folder) const {
+    // Names are UTF-8 on our side; on the wire modified UTF-7 unless UTF8=ACCEPT is on.
+    return imap::quote(m_utf8 ? folder : imap::encode_mailbox_name(folder));
 }
 
 LoginTimes ImapSession::open(const Deadline& deadline) {
@@ -84,6 +100,13 @@ LoginTimes ImapSession::open(const Deadline& deadline) {
     command("CAPABILITY", deadline, "CAPABILITY", [&](const std::string& line, const std::string*) {
         if (auto caps = imap::parse_capabilities(line)) m_caps.insert(caps->begin(), caps->end());
     });
+    if (m_caps.count("UTF8=ACCEPT")) {
+        command("ENABLE UTF8=ACCEPT", deadline, "ENABLE",
+                [&](const std::string& line, const std::string*) {
+                    if (line.starts_with("* ENABLED") && line.find("UTF8=ACCEPT") != line.npos)
+                        m_utf8 = true;
+                });
+    }
     m_idle = m_config.use_idle && m_caps.count("IDLE");
     select(m_config.folder, deadline);
     return times;
@@ -91,19 +114,24 @@ LoginTimes ImapSession::open(const Deadline& deadline) {
 
 void ImapSession::select(const std::string& folder, const Deadline& deadline) {
     if (m_selected == folder) return;
-    std::uint32_t uidnext = 0;
+    std::uint32_t uidnext = 0, uidvalidity = 0;
     try {
-        command("SELECT " + imap::quote(folder), deadline, "SELECT " + folder,
+        m_selected.clear();
+        command("SELECT " + mailbox_arg(folder), deadline, "SELECT " + folder,
                 [&](const std::string& line, const std::string*) {
                     if (auto n = imap::response_code_number(line, "UIDNEXT")) uidnext = *n;
+                    if (auto n = imap::response_code_number(line, "UIDVALIDITY")) uidvalidity = *n;
                 });
     } catch (const CheckFailure& e) {
-        m_selected.clear();
         throw critical("cannot open folder '" + folder + "' in " + m_config.display() + ": " +
                        e.what());
     }
-    if (m_selected.empty() && folder == m_config.folder && m_uidnext == 0) m_uidnext = uidnext;
+    // Only the first selection marks where new mail starts.
+    if (!m_selected_once && folder == m_config.folder) m_uidnext = uidnext;
+    m_selected_once = true;
     m_selected = folder;
+    m_selected_uidnext = uidnext;
+    m_selected_uidvalidity = uidvalidity;
 }
 
 std::vector<std::uint32_t> ImapSession::search(const std::string& criteria,
@@ -176,15 +204,46 @@ std::vector<FoundProbe> ImapSession::verified(const std::vector<std::uint32_t>& 
 
 std::vector<FoundProbe> ImapSession::identity_probes(const probe::Identity& identity,
                                                      const Deadline& deadline) {
+    return scan(identity, nullptr, deadline);
+}
+
+std::vector<FoundProbe> ImapSession::stale_candidates(const probe::Identity& identity,
+                                                      ScanMarks& marks, const Deadline& deadline) {
+    return scan(identity, &marks, deadline);
+}
+
+std::vector<FoundProbe> ImapSession::scan(const probe::Identity& identity, ScanMarks* marks,
+                                          const Deadline& deadline) {
     std::vector<FoundProbe> all;
     std::vector<std::string> folders{m_config.folder};
     folders.insert(folders.end(), m_config.junk_folders.begin(), m_config.junk_folders.end());
     for (const auto& folder : folders) {
         select(folder, deadline);
-        auto uids =
-            search("HEADER X-Mailprobe " + imap::quote("n=" + identity.name_digest()), deadline);
+        // Flagged \Deleted is gone for us (servers without UIDPLUS keep such probes).
+        std::string criteria =
+            "UNDELETED HEADER X-Mailprobe " + imap::quote("n=" + identity.name_digest());
+        std::uint32_t from = 0;
+        if (marks) {
+            auto it = marks->find(folder);
+            if (it != marks->end() && m_selected_uidvalidity != 0 &&
+                it->second.uidvalidity == m_selected_uidvalidity) {
+                from = it->second.uid;
+            }
+        }
+        if (from > 0) criteria = "UID " + std::to_string(from) + ":* " + criteria;
+        auto uids = search(criteria, deadline);
+        bool complete = uids.size() < k_max_uids;  // search() keeps only the newest k_max_uids
+        // "n:*" also names the newest message when it is below n (RFC 3501 §6.4.8).
+        std::erase_if(uids, [&](std::uint32_t uid) { return uid < from; });
         auto found = verified(uids, identity, folder, deadline);
         all.insert(all.end(), found.begin(), found.end());
+        if (!marks) continue;
+        if (m_selected_uidvalidity == 0 || m_selected_uidnext == 0) {
+            marks->erase(folder);
+        } else if (complete) {
+            // Everything below UIDNEXT of the SELECT has been looked at now.
+            (*marks)[folder] = ScanMark{m_selected_uidvalidity, m_selected_uidnext};
+        }
     }
     select(m_config.folder, deadline);
     return all;
@@ -221,31 +280,50 @@ void ImapSession::wait_for_change(const Deadline& until, const Deadline& deadlin
     select(m_config.folder, deadline);
     if (!m_idle || !allow_idle) {
         m_conn.wait_readable(until);  // nothing is outstanding: just let the interval pass
+        // Servers may announce new mail only on NOOP, CHECK or IDLE (RFC 3501 §6.1.2):
+        // without this a poll can search a view that never shows the probe.
+        command("NOOP", deadline, "NOOP");
         return;
     }
-    std::string tag = "mp" + std::to_string(++m_tag);
-    m_conn.send_line(tag + " IDLE", deadline, "IDLE response");
-    std::string first = m_conn.read_line(deadline, "IDLE response");
-    if (!first.starts_with("+")) {
-        throw critical("IMAP IDLE refused by " + m_config.endpoint.display() + ": " +
-                       sanitize_text(first));
-    }
+    idle(until, deadline);
+}
+
+void ImapSession::idle(const Deadline& until, const Deadline& deadline) {
     // Counted arrivals, not the message count: other checks expunging their probes
     // lower the count, and a new message may then not raise it above where it began.
+    // Counted from before IDLE: an EXISTS may come even ahead of the continuation.
     auto before = m_arrivals;
+    std::string tag = "mp" + std::to_string(++m_tag);
+    m_conn.send_line(tag + " IDLE", deadline, "IDLE response");
+    std::size_t received = 0;
+    for (;;) {
+        Response r = read_response(deadline, "IDLE", received);
+        if (r.line.starts_with("+")) break;
+        if (r.line.starts_with("* ")) {
+            track(r.line);  // untagged data is legal before the continuation
+            continue;
+        }
+        if (r.line.starts_with(tag + " ") && r.line.substr(tag.size() + 1).starts_with("OK")) {
+            return;  // done without ever idling: the caller simply looks again
+        }
+        throw critical("IMAP IDLE refused by " + m_config.endpoint.display() + ": " +
+                       sanitize_text(r.line));
+    }
     std::size_t lines = 0;
     while (m_arrivals == before && m_conn.wait_readable(until)) {
-        track(m_conn.read_line(deadline, "IDLE notification"));
+        received = 0;  // a long IDLE may legitimately see much data; each response is capped
+        track(read_response(deadline, "IDLE notification", received).line);
         if (++lines > 100000) {
             throw critical("IMAP server " + m_config.endpoint.display() + " flooded IDLE");
         }
     }
     m_conn.send_line("DONE", deadline, "IDLE end");
-    for (;;) {
-        std::string line = m_conn.read_line(deadline, "IDLE end");
-        if (line.starts_with("* ")) {
-            track(line);
-        } else if (line.starts_with(tag + " ")) {
+    for (received = 0;;) {
+        Response r = read_response(deadline, "IDLE end", received);
+        if (r.line.starts_with("* ")) {
+            track(r.line);
+        } else if (r.line.starts_with(tag + " ")) {
+            check_tagged(r.line, tag, "IDLE");
             return;
         }
     }
@@ -260,8 +338,11 @@ void ImapSession::remove(const std::vector<FoundProbe>& probes, const Deadline& 
     }
     for (const auto& folder : folders) {
         std::vector<std::uint32_t> uids;
+        std::string digest;
         for (const auto& p : probes) {
-            if (p.folder == folder) uids.push_back(p.ref);
+            if (p.folder != folder) continue;
+            uids.push_back(p.ref);
+            digest = p.probe.name_digest;
         }
         select(folder, deadline);
         std::string set = imap::uid_set(uids);
@@ -269,11 +350,29 @@ void ImapSession::remove(const std::vector<FoundProbe>& probes, const Deadline& 
         if (m_caps.count("UIDPLUS")) {
             command("UID EXPUNGE " + set, deadline, "UID EXPUNGE");
         } else {
-            // A plain EXPUNGE would also remove messages others flagged: never.
-            m_notes.emplace_back("server lacks UIDPLUS: probe flagged \\Deleted, not expunged");
+            // A plain EXPUNGE would also remove messages others flagged: never. Count
+            // what piles up instead, so that it can be reported.
+            count_flagged(folder, digest, deadline);
         }
     }
     select(m_config.folder, deadline);
+}
+
+void ImapSession::count_flagged(const std::string& folder, const std::string& digest,
+                                const Deadline& deadline) {
+    std::size_t count = 0;
+    command("UID SEARCH DELETED HEADER X-Mailprobe " + imap::quote("n=" + digest), deadline,
+            "UID SEARCH", [&](const std::string& line, const std::string*) {
+                if (auto found = imap::parse_search(line)) count += found->size();
+            });
+    m_flagged[folder] = static_cast<std::uint32_t>(std::min<std::size_t>(count, UINT32_MAX));
+}
+
+std::optional<std::uint32_t> ImapSession::flagged_probes() const {
+    if (m_flagged.empty()) return std::nullopt;
+    std::uint32_t total = 0;
+    for (const auto& [folder, n] : m_flagged) total += n;
+    return total;
 }
 
 void ImapSession::close(const Deadline& deadline) noexcept {

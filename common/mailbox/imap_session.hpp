@@ -1,7 +1,9 @@
 #pragma once
 // IMAP over our own line connection: SELECT, UID SEARCH restricted to messages newer than
-// the session start, FETCH of header and body start to verify, IDLE, deletion by exact UID.
+// the session start, FETCH of header and body start to verify, IDLE (or NOOP polls), and
+// deletion by exact UID. Untagged responses are accepted at every point of every command.
 #include <functional>
+#include <map>
 #include <set>
 
 #include "mailbox/session.hpp"
@@ -15,6 +17,8 @@ public:
     LoginTimes open(const Deadline& deadline) override;
     std::vector<FoundProbe> identity_probes(const probe::Identity& identity,
                                             const Deadline& deadline) override;
+    std::vector<FoundProbe> stale_candidates(const probe::Identity& identity, ScanMarks& marks,
+                                             const Deadline& deadline) override;
     std::optional<FoundProbe> find(const probe::Identity& identity, const std::string& id,
                                    const Deadline& deadline) override;
     void wait_for_change(const Deadline& until, const Deadline& deadline, bool allow_idle) override;
@@ -26,15 +30,32 @@ public:
     std::uint32_t message_count() const override { return m_exists; }
     std::vector<std::string> transcript() const override;
     std::vector<std::string> notes() const override { return m_notes; }
+    std::optional<std::uint32_t> flagged_probes() const override;
 
 private:
     using Untagged = std::function<void(const std::string& line, const std::string* literal)>;
+    struct Response {
+        std::string line;  // with any literals replaced by a space
+        std::string literal;
+        bool has_literal = false;
+    };
 
+    // One response line with its literals; `received` caps what one command may take.
+    Response read_response(const Deadline& deadline, const std::string& stage,
+                           std::size_t& received);
     // Sends one command and reads to its tagged reply; NO/BAD throw naming `stage`.
     void command(const std::string& text, const Deadline& deadline, const std::string& stage,
                  const Untagged& on_untagged = {});
+    void check_tagged(const std::string& line, const std::string& tag,
+                      const std::string& stage) const;
     void track(const std::string& line);  // EXISTS / EXPUNGE / BYE bookkeeping
+    std::string mailbox_arg(const std::string& folder) const;
     void select(const std::string& folder, const Deadline& deadline);
+    void idle(const Deadline& until, const Deadline& deadline);
+    std::vector<FoundProbe> scan(const probe::Identity& identity, ScanMarks* marks,
+                                 const Deadline& deadline);
+    void count_flagged(const std::string& folder, const std::string& digest,
+                       const Deadline& deadline);
     std::vector<std::uint32_t> search(const std::string& criteria, const Deadline& deadline);
     struct Fetched {
         std::uint32_t uid;
@@ -52,6 +73,11 @@ private:
     unsigned m_tag = 0;
     std::set<std::string> m_caps;
     std::string m_selected;
+    bool m_selected_once = false;
+    std::uint32_t m_selected_uidnext = 0;  // as the SELECT of m_selected reported them
+    std::uint32_t m_selected_uidvalidity = 0;
+    bool m_utf8 = false;  // UTF8=ACCEPT enabled: mailbox names go as UTF-8
+    std::map<std::string, std::uint32_t> m_flagged;  // our probes left \Deleted, by folder
     std::uint32_t m_exists = 0;
     std::uint64_t m_arrivals = 0;  // EXISTS notices that announced new mail
     std::uint32_t m_uidnext = 0;   // of m_config.folder at open(): our probe's UID is >= this

@@ -2,6 +2,7 @@
 // A mailbox we look for probes in, over IMAP or POP3. The plugins only use this interface.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,15 @@ struct MailboxConfig {
     std::string display() const;
 };
 
+// Where an earlier stale-probe scan of a folder left off: below `uid` it holds no probe of
+// ours that still needs looking at. Only valid while the folder keeps its UIDVALIDITY.
+struct ScanMark {
+    std::uint32_t uidvalidity = 0;
+    std::uint32_t uid = 0;
+    bool operator==(const ScanMark&) const = default;
+};
+using ScanMarks = std::map<std::string, ScanMark>;  // by folder
+
 // A message whose X-Mailprobe tag verified against it with our identity.
 struct FoundProbe {
     probe::Probe probe;
@@ -49,6 +59,14 @@ public:
     // Every verified probe of this identity in the folder (and junk folders).
     virtual std::vector<FoundProbe> identity_probes(const probe::Identity& identity,
                                                     const Deadline& deadline) = 0;
+    // Like identity_probes(), but a folder with a mark is only searched from the mark on;
+    // the marks are then moved to where this scan ended (the caller lowers them again to
+    // any probe it leaves in place). Without UIDs (POP3): identity_probes().
+    virtual std::vector<FoundProbe> stale_candidates(const probe::Identity& identity,
+                                                     ScanMarks& marks, const Deadline& deadline) {
+        (void)marks;
+        return identity_probes(identity, deadline);
+    }
     // The probe with this id, if it is visible now.
     virtual std::optional<FoundProbe> find(const probe::Identity& identity, const std::string& id,
                                            const Deadline& deadline) = 0;
@@ -66,6 +84,9 @@ public:
     virtual std::uint32_t message_count() const = 0;
     virtual std::vector<std::string> transcript() const = 0;
     virtual std::vector<std::string> notes() const = 0;
+    // After remove() on a server that cannot expunge by UID: how many of our probes lie
+    // flagged \Deleted in the folders it removed from. nullopt where nothing piles up.
+    virtual std::optional<std::uint32_t> flagged_probes() const { return std::nullopt; }
 };
 
 std::unique_ptr<MailboxSession> make_session(const MailboxConfig& config);

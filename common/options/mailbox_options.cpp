@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "core/error.hpp"
+#include "mailbox/mailbox_name.hpp"
 #include "options/standard.hpp"
 
 namespace mailprobe {
@@ -104,6 +105,11 @@ mailbox::MailboxConfig mailbox_config_from(const ParsedOptions& p, const curl::T
     c.credentials.mechanism = p.get_or("mailbox-auth-mech", "");
     c.folder = p.get_or("folder", c.folder);
     c.junk_folders = p.all("junk-folder");
+    // Folder names are UTF-8 here and encoded for the server (modified UTF-7 or UTF-8).
+    if (!mailbox::imap::valid_utf8(c.folder)) throw UsageError("--folder: not valid UTF-8");
+    for (const auto& junk : c.junk_folders) {
+        if (!mailbox::imap::valid_utf8(junk)) throw UsageError("--junk-folder: not valid UTF-8");
+    }
     if (c.endpoint.protocol == "pop3" && (c.folder != "INBOX" || !c.junk_folders.empty())) {
         throw UsageError("POP3 has no folders: --folder and --junk-folder need IMAP");
     }

@@ -165,6 +165,7 @@ do_stop() {
   stop_component postfix2 "$DIR/spool/postfix2/pid/master.pid" master master
   stop_component postfix1 "$DIR/spool/postfix1/pid/master.pid" master master
   stop_component dovecot "$DIR/dovecot/run/master.pid" dovecot tree
+  "$HERE/imap_servers.sh" stop "$DIR" || true
   stop_component dnsmasq "$DIR/run/dnsmasq.pid" dnsmasq tree
   stop_component greylist "$DIR/run/greylist.pid" greylist_policy.py tree
   sweep_leftovers
@@ -660,6 +661,7 @@ do_start() {
   [ $rc1 -eq 0 ] || { START_ERR="postfix -c $DIR/postfix1 start failed"; return 1; }
   [ $rc2 -eq 0 ] || { START_ERR="postfix -c $DIR/postfix2 start failed"; return 1; }
   wait_ports
+  "$HERE/imap_servers.sh" start "$DIR" "$BASE" || { START_ERR="extra IMAP servers failed to start"; return 1; }
   write_env
   trap - EXIT
   echo "$PROG: stack up in $DIR (ports $BASE+..., $((SECONDS - t0))s)"
