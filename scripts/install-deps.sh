@@ -14,15 +14,37 @@ STACK_PKGS=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd openssl dnsmasq-ba
 PACKAGING_PKGS=(dpkg-dev rpm lintian mandoc groff-base file icinga2-bin nagios4-core
                 python3-yaml)
 [ "${MAILPROBE_SKIP_PACKAGING_DEPS:-0}" = 1 ] && PACKAGING_PKGS=()
+# The peers bench/run.py compares against (its CTest quick mode runs with --no-install), and
+# locales for the decimal-comma locale the unit tests switch to (generated below).
+BENCH_PKGS=(monitoring-plugins-contrib monitoring-plugins-standard libmail-imapclient-perl)
+TEST_PKGS=(locales)
 EXTRA_PKGS=("$@")
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${STACK_PKGS[@]}" "${PACKAGING_PKGS[@]}" "${EXTRA_PKGS[@]}"; do
+for p in "${BUILD_PKGS[@]}" "${STACK_PKGS[@]}" "${PACKAGING_PKGS[@]}" "${BENCH_PKGS[@]}" \
+         "${TEST_PKGS[@]}" "${EXTRA_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# Cyrus IMAP, unpacked beside Dovecot: the second real IMAP server of the tests.
-bash "$(dirname "${BASH_SOURCE[0]}")/install-cyrus.sh"
-[ ${#missing[@]} -eq 0 ] && exit 0
+# de_DE.UTF-8 (decimal comma): tests/unit prove that numbers stay locale-independent in it.
+ensure_test_locale() {
+  locale -a 2>/dev/null | grep -qix 'de_DE.utf8' && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: need root to generate the de_DE.UTF-8 locale" >&2
+    return 1
+  fi
+  echo "install-deps: generating the de_DE.UTF-8 locale"
+  localedef -i de_DE -f UTF-8 de_DE.UTF-8
+}
+# What is not a plain package: the test locale, and Cyrus IMAP unpacked beside Dovecot
+# (the second real IMAP server of the tests).
+finish() {
+  ensure_test_locale
+  bash "$(dirname "${BASH_SOURCE[0]}")/install-cyrus.sh"
+}
+if [ ${#missing[@]} -eq 0 ]; then
+  finish
+  exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: need root to install: ${missing[*]}" >&2
@@ -42,3 +64,4 @@ trap '[ $cleanup_policy -eq 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+finish

@@ -193,7 +193,7 @@ void judge(const AsyncParams& a, const state::CheckState& st, const Collected& c
 }  // namespace
 
 AsyncOutcome run_async(const AsyncParams& a) {
-    Deadline deadline = Deadline::after_seconds(a.standard.timeout_s);
+    Deadline deadline = Deadline::for_timeout(a.standard.timeout_s);
     auto dir = state::StateDir::open(a.async.state_dir);
     auto lock = state::LockedState::acquire(dir, a.identity.name, deadline);
     auto st = lock.load();

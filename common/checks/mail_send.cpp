@@ -42,7 +42,7 @@ PreparedProbe prepare_probe(const SmtpOptions& smtp, const probe::Identity& iden
 }
 
 CheckResult run_mail_send(const MailSendConfig& c) {
-    Deadline deadline = Deadline::after_seconds(c.standard.timeout_s);
+    Deadline deadline = Deadline::for_timeout(c.standard.timeout_s);
     auto prepared = prepare_probe(c.smtp, c.identity, planned_route(c.smtp));
     auto report = send_probe(c.smtp, prepared.message, deadline);
 

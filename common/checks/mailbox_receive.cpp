@@ -78,7 +78,7 @@ CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
         AsyncParams params{c.standard, c.mailbox, c.identity, c.async, nullptr, 0.0, c.keep};
         return run_async(params).result;
     }
-    Deadline deadline = Deadline::after_seconds(c.standard.timeout_s);
+    Deadline deadline = Deadline::for_timeout(c.standard.timeout_s);
     auto session = mailbox::make_session(c.mailbox);
     auto login = session->open(deadline);
     if (c.login_only) {

@@ -110,7 +110,7 @@ CheckResult run_relay(const RelayConfig& c) {
         }
         return out.result;
     }
-    Deadline deadline = Deadline::after_seconds(c.roundtrip.standard.timeout_s);
+    Deadline deadline = Deadline::for_timeout(c.roundtrip.standard.timeout_s);
     auto run = execute_roundtrip(c.roundtrip, deadline);
     CheckResult result = roundtrip_result(c.roundtrip, run, deadline);
     if (run.arrival) {

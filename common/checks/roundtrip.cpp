@@ -188,7 +188,7 @@ AsyncOutcome run_roundtrip_async(const RoundTripConfig& c) {
 
 CheckResult run_roundtrip(const RoundTripConfig& c) {
     if (c.async.enabled) return run_roundtrip_async(c).result;
-    Deadline deadline = Deadline::after_seconds(c.standard.timeout_s);
+    Deadline deadline = Deadline::for_timeout(c.standard.timeout_s);
     auto run = execute_roundtrip(c, deadline);
     return roundtrip_result(c, run, deadline);
 }

@@ -17,6 +17,19 @@ public:
         return Deadline(std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0)));
     }
 
+    // The run's deadline for -t SECONDS. The answer must be out before -t (the monitoring
+    // system may kill the plugin then), so the network stages end `reserve_for` earlier,
+    // leaving time to shut connections down, print and exit; budget_s() stays -t.
+    static Deadline for_timeout(double seconds) {
+        Deadline d = after_seconds(seconds);
+        d.m_end -= reserve_for(d.m_budget);
+        return d;
+    }
+    // A quarter of the timeout, at most 0.5 s: tear-down does not grow with -t.
+    static std::chrono::milliseconds reserve_for(std::chrono::milliseconds timeout) {
+        return std::min(std::chrono::milliseconds(500), timeout / 4);
+    }
+
     // Milliseconds left, never negative.
     std::int64_t remaining_ms() const {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_end - Clock::now());

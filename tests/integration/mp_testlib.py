@@ -254,10 +254,22 @@ def probe_id_of(run: PluginRun) -> str:
 
 # --------------------------------------------------------------------------- test base
 
+# The deadline contract (common/core/deadline.hpp, Deadline::for_timeout): a plugin's answer is
+# out before -t, because its network stages end a reserve (a quarter of -t, at most 0.5 s)
+# earlier. DEADLINE_SLACK is what the plugin's own clock cannot see: process start and exit
+# (dynamic loading, ASan's shadow memory and leak check) on a loaded 2-core machine.
+DEADLINE_SLACK = 0.5
+
+
+def deadline_reserve(timeout: float) -> float:
+    return min(0.5, timeout / 4)
+
+
 class PluginTestCase(unittest.TestCase):
     """Base class: one Stack, a private MAILPROBE_STATE_DIR per class, the class' users emptied
-    before each test."""
+    before each test. `service` is the status line's prefix that assertStatus expects."""
     users: tuple[str, ...] = ()
+    service = "MAIL ROUNDTRIP"
 
     @classmethod
     def setUpClass(cls):
@@ -283,7 +295,8 @@ class PluginTestCase(unittest.TestCase):
         return tempfile.mkdtemp(prefix="state-", dir=self.tmp)
 
     # ---- assertions
-    def assertStatus(self, run: PluginRun, word: str, service: str):
+    def assertStatus(self, run: PluginRun, word: str, service: str | None = None):
+        service = service or self.service
         code = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}[word]
         self.assertEqual(run.code, code, run.describe())
         self.assertTrue(run.first_line.startswith(f"{service} {word} - "), run.describe())
@@ -299,6 +312,14 @@ class PluginTestCase(unittest.TestCase):
         for label in absent:
             self.assertNotIn(label, pd, run.describe())
         return pd
+
+    def assertWithinDeadline(self, run: PluginRun, timeout: float):
+        """The run answered before -t (plus DEADLINE_SLACK for process start and exit)."""
+        self.assertLess(run.elapsed, timeout + DEADLINE_SLACK, run.describe())
+
+    def assertUsedDeadline(self, run: PluginRun, timeout: float):
+        """The run waited until its network deadline: -t minus the reserve."""
+        self.assertGreaterEqual(run.elapsed, timeout - deadline_reserve(timeout), run.describe())
 
     def summary(self, run: PluginRun) -> str:
         return run.first_line.split("|", 1)[0]

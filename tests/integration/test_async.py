@@ -27,9 +27,8 @@ import unittest
 import uuid
 from pathlib import Path
 
-from mailprobe_harness import Stack, _tool, run_plugin
-
-STATUS = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
+from mailprobe_harness import _tool, run_plugin
+from mp_testlib import PluginTestCase
 
 
 def read_state(path):
@@ -62,12 +61,8 @@ def read_state(path):
     return st
 
 
-class AsyncBase(unittest.TestCase):
+class AsyncBase(PluginTestCase):
     USER = ""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.stack = Stack()
 
     def setUp(self):
         self.state_dir = tempfile.mkdtemp(prefix=f"mp-async-{self.USER}-")
@@ -94,11 +89,6 @@ class AsyncBase(unittest.TestCase):
 
     def run_async(self, *extra, plugin="check_mail_roundtrip", **kw):
         return run_plugin(plugin, self.args(*extra, **kw), timeout=60)
-
-    def assert_state(self, run, word, prefix="MAIL ROUNDTRIP"):
-        self.assertEqual(run.status_word, word, run.describe())
-        self.assertEqual(run.code, STATUS.index(word), run.describe())
-        self.assertTrue(run.first_line.startswith(f"{prefix} {word} - "), run.describe())
 
     def state_path(self, state_dir=None):
         files = list(Path(state_dir or self.state_dir).glob("*.state"))
@@ -144,7 +134,7 @@ class FirstRunsTest(AsyncBase):
 
     def test_first_run_then_the_next_collects(self):
         run = self.run_async("-w", "5", "-c", "10")
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertRegex(run.first_line, r"^MAIL ROUNDTRIP OK - no delivery measured yet; 1 outstanding")
         pd = run.perfdata
         self.assertEqual(pd["outstanding"].value, 1)
@@ -162,7 +152,7 @@ class FirstRunsTest(AsyncBase):
 
         self.stack.wait_for_messages(self.USER, 1)
         run = self.run_async("-w", "5", "-c", "10")
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertRegex(run.first_line, r"^MAIL ROUNDTRIP OK - last probe delivered in [\d.]+ s "
                                          r"\(sent \d\d:\d\d:\d\d UTC\); 1 outstanding")
         pd = run.perfdata
@@ -182,7 +172,7 @@ class FirstRunsTest(AsyncBase):
 
     def test_hybrid_wait_reports_the_current_latency(self):
         run = self.run_async("--wait", "10")
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertIn("last probe delivered in", run.first_line)
         self.assertIn("+ the fresh probe", run.stdout)
         self.assertEqual(run.perfdata["delivered_now"].value, 1)
@@ -219,7 +209,7 @@ class FirstRunsTest(AsyncBase):
         self.wait_queue_empty()
         self.stack.wait_for_messages(self.USER, len(st["probes"]))
         final = self.run_async("--wait", "10")
-        self.assert_state(final, "OK")
+        self.assertStatus(final, "OK")
         self.assertEqual(final.perfdata["delivered_now"].value, len(st["probes"]) + 1, final.describe())
         st = self.state()
         self.assertEqual((st["delivered_total"], len(st["probes"]), st["lost_total"]), (11, 0, 0))
@@ -237,20 +227,20 @@ class HeldDeliveryTest(AsyncBase):
         self.stack.hold()
         try:
             r1 = self.run_async(*thresholds)
-            self.assert_state(r1, "OK")
+            self.assertStatus(r1, "OK")
             self.assertIn("no delivery measured yet; 1 outstanding", r1.first_line)
             (p1, sent1), = self.state()["probes"].items()
 
             self.sleep_until_age(sent1, 2.6)
             r2 = self.run_async(*thresholds)
-            self.assert_state(r2, "WARNING")
+            self.assertStatus(r2, "WARNING")
             self.assertRegex(r2.first_line, r"^MAIL ROUNDTRIP WARNING - probe sent \d\d:\d\d:\d\d UTC "
                                             r"not delivered after [23]s; 2 outstanding")
             self.assertEqual(r2.perfdata["outstanding"].value, 2)
 
             self.sleep_until_age(sent1, 4.6)
             r3 = self.run_async(*thresholds)
-            self.assert_state(r3, "CRITICAL")
+            self.assertStatus(r3, "CRITICAL")
             self.assertRegex(r3.first_line, r"^MAIL ROUNDTRIP CRITICAL - probe sent \d\d:\d\d:\d\d UTC "
                                             r"not delivered after [45]s; 3 outstanding")
             st = self.state()
@@ -267,7 +257,7 @@ class HeldDeliveryTest(AsyncBase):
 
         # the late probes are collected and the fresh one found within --wait: OK again
         r4 = self.run_async(*thresholds, "--wait", "10")
-        self.assert_state(r4, "OK")
+        self.assertStatus(r4, "OK")
         self.assertIn("last probe delivered in", r4.first_line)
         self.assertEqual(r4.perfdata["delivered_now"].value, 4, r4.describe())
         self.assertEqual(r4.perfdata["outstanding"].value, 0)
@@ -279,7 +269,7 @@ class HeldDeliveryTest(AsyncBase):
 
         # counted once: the next run finds nothing more to count
         r5 = self.run_async(*thresholds)
-        self.assert_state(r5, "OK")
+        self.assertStatus(r5, "OK")
         self.assertEqual(r5.perfdata["delivered_now"].value, 0)
         self.assertEqual(self.state()["delivered_total"], 4)
 
@@ -287,7 +277,7 @@ class HeldDeliveryTest(AsyncBase):
         self.stack.hold()
         try:
             for _ in range(3):
-                self.assert_state(self.run_async("-w", "100", "-c", "200"), "OK")
+                self.assertStatus(self.run_async("-w", "100", "-c", "200"), "OK")
             sent = self.state()["probes"]
             self.assertEqual(len(sent), 3)
         finally:
@@ -295,7 +285,7 @@ class HeldDeliveryTest(AsyncBase):
         self.wait_queue_empty()
         self.stack.wait_for_messages(self.USER, 3)
         run = self.run_async("-w", "100", "-c", "200")
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertEqual(run.perfdata["delivered_now"].value, 3)
         st = self.state()
         newest = max(sent, key=sent.get)
@@ -312,11 +302,11 @@ class LostProbeTest(AsyncBase):
         self.stack.hold()
         try:
             r1 = self.run_async(*opts)
-            self.assert_state(r1, "OK")
+            self.assertStatus(r1, "OK")
             (p1, sent1), = self.state()["probes"].items()
             self.sleep_until_age(sent1, 3.3)
             r2 = self.run_async(*opts)
-            self.assert_state(r2, "CRITICAL")
+            self.assertStatus(r2, "CRITICAL")
             self.assertRegex(r2.first_line, r"^MAIL ROUNDTRIP CRITICAL - 1 probe\(s\) lost; ")
             self.assertTrue(any(re.fullmatch(rf"probe {p1} sent \d\d:\d\d:\d\d UTC lost "
                                              r"\(not delivered within 3s\)", l)
@@ -329,7 +319,7 @@ class LostProbeTest(AsyncBase):
 
             # reported once: the next run is OK again, the counter stays
             r3 = self.run_async(*opts)
-            self.assert_state(r3, "OK")
+            self.assertStatus(r3, "OK")
             self.assertNotIn("lost", r3.first_line.split("|")[0])
             self.assertEqual(r3.perfdata["lost"].value, 1)
             self.assertEqual(self.state()["lost_total"], 1)
@@ -341,7 +331,7 @@ class LostProbeTest(AsyncBase):
         self.stack.wait_for_messages(self.USER, 3)
         self.sleep_until_age(sent1, 6.2)
         r4 = self.run_async("-w", "10", "-c", "20", "--give-up", "30", "--wait", "3", timeout="5")
-        self.assert_state(r4, "OK")
+        self.assertStatus(r4, "OK")
         self.assertEqual(r4.perfdata["delivered_now"].value, len(pending) + 1, r4.describe())
         st = self.state()
         self.assertEqual((st["delivered_total"], st["lost_total"], len(st["probes"])),
@@ -399,7 +389,7 @@ class KillTest(AsyncBase):
         self.wait_queue_empty()
         time.sleep(0.5)
         final = self.run_async("--wait", "10")
-        self.assert_state(final, "OK")
+        self.assertStatus(final, "OK")
         st = self.state()
         time.sleep(0.5)  # postlogd writes asynchronously
         delivered_ids = self.postfix_sent_ids(log_offset)
@@ -423,7 +413,7 @@ class StateDirTest(AsyncBase):
     USER = "t30"
 
     def assert_unknown_naming(self, run, path, *words):
-        self.assert_state(run, "UNKNOWN")
+        self.assertStatus(run, "UNKNOWN")
         self.assertIn(str(path), run.first_line)
         for w in words:
             self.assertIn(w, run.first_line)
@@ -459,14 +449,14 @@ class StateDirTest(AsyncBase):
     def test_missing_state_dir_is_created_private(self):
         path = Path(self.state_dir) / "a" / "b"
         run = self.run_async(state_dir=str(path))
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertTrue(path.is_dir())
         self.assertEqual(oct(path.stat().st_mode & 0o777), "0o700")
         self.assertEqual(len(self.state(path)["probes"]), 1)
 
     def _corrupt(self, content, *words):
         run = self.run_async()  # a valid state first
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.wait_queue_empty()
         self.stack.wait_for_messages(self.USER, 1)
         self.stack.empty(self.USER)
@@ -477,7 +467,7 @@ class StateDirTest(AsyncBase):
         self.assertEqual(path.read_bytes(), content, "a corrupt state file must not be overwritten")
         self.assert_nothing_sent()
         run = self.run_async()  # still refused: the evidence is kept
-        self.assert_state(run, "UNKNOWN")
+        self.assertStatus(run, "UNKNOWN")
         return run
 
     def test_garbage_state_file(self):
@@ -509,18 +499,18 @@ class StateDirTest(AsyncBase):
         other_args = list(send_args)
         other_args[other_args.index("--probe-name") + 1] = other
         r = run_plugin("check_mail_send", other_args)
-        self.assert_state(r, "OK", "MAIL SEND")
+        self.assertStatus(r, "OK", "MAIL SEND")
         self.stack.wait_for_messages(self.USER, 1)
 
         run = run_plugin("check_mailbox_receive", recv_args)
-        self.assert_state(run, "CRITICAL", "MAILBOX RECEIVE")
+        self.assertStatus(run, "CRITICAL", "MAILBOX RECEIVE")
         self.assertIn(f"no probe of check '{self.name}' seen yet", run.first_line)
 
         r = run_plugin("check_mail_send", send_args)
-        self.assert_state(r, "OK", "MAIL SEND")
+        self.assertStatus(r, "OK", "MAIL SEND")
         self.stack.wait_for_messages(self.USER, 2)
         run = run_plugin("check_mailbox_receive", recv_args)
-        self.assert_state(run, "OK", "MAILBOX RECEIVE")
+        self.assertStatus(run, "OK", "MAILBOX RECEIVE")
         self.assertRegex(run.first_line, r"^MAILBOX RECEIVE OK - newest probe [01]s old "
                                          r"\(sent \d\d:\d\d:\d\d UTC\)")
         self.assertEqual(run.perfdata["delivered_now"].value, 1)
@@ -535,20 +525,20 @@ class StateDirTest(AsyncBase):
 
         self.sleep_until_age(sent, 2.6)
         run = run_plugin("check_mailbox_receive", recv_args)
-        self.assert_state(run, "WARNING", "MAILBOX RECEIVE")
+        self.assertStatus(run, "WARNING", "MAILBOX RECEIVE")
         self.assertRegex(run.first_line, r"newest probe [23]s old")
         self.assertEqual(run.perfdata["delivered_now"].value, 0)
 
         self.sleep_until_age(sent, 4.6)
         run = run_plugin("check_mailbox_receive", recv_args)
-        self.assert_state(run, "CRITICAL", "MAILBOX RECEIVE")
+        self.assertStatus(run, "CRITICAL", "MAILBOX RECEIVE")
         self.assertRegex(run.first_line, r"newest probe [45]s old")
 
         r = run_plugin("check_mail_send", send_args)
-        self.assert_state(r, "OK", "MAIL SEND")
+        self.assertStatus(r, "OK", "MAIL SEND")
         self.stack.wait_for_messages(self.USER, 2)
         run = run_plugin("check_mailbox_receive", recv_args)
-        self.assert_state(run, "OK", "MAILBOX RECEIVE")
+        self.assertStatus(run, "OK", "MAILBOX RECEIVE")
         self.assertEqual(read_state(st)["delivered_total"], 2)
         self.assertEqual(len(self.probe_files()), 1)
 

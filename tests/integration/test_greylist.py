@@ -10,27 +10,17 @@ subject): the plugins here only see and delete their own probes (unique --probe-
 """
 
 import re
-import shutil
-import tempfile
 import time
 import unittest
 import uuid
 
-from mailprobe_harness import Stack, run_plugin
+from mailprobe_harness import run_plugin
+from mp_testlib import PluginTestCase
 
 USER = "greylist"
 
 
-class GreylistTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.stack = Stack()
-        cls.state_dir = tempfile.mkdtemp(prefix="mp-greylist-")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.state_dir, ignore_errors=True)
-
+class GreylistTest(PluginTestCase):
     def setUp(self):
         self.sender = f"gl-{uuid.uuid4().hex[:12]}@mail.test"  # a fresh triplet
         self.name = f"greylist-test-{uuid.uuid4().hex[:12]}"
@@ -44,12 +34,6 @@ class GreylistTest(unittest.TestCase):
                   "--mailbox-password-file", s.password_file(USER), "--wait", wait]
         return a + list(extra)
 
-    def assert_state(self, run, word, prefix):
-        self.assertEqual(run.status_word, word, run.describe())
-        self.assertEqual(run.code, ("OK", "WARNING", "CRITICAL", "UNKNOWN").index(word),
-                         run.describe())
-        self.assertTrue(run.first_line.startswith(f"{prefix} {word} - "), run.describe())
-
     def our_probes(self):
         """Messages in the greylist mailbox sent by this test (its sender address)."""
         return [p for p in self.stack.messages(USER) if self.sender.encode() in p.read_bytes()]
@@ -59,7 +43,7 @@ class GreylistTest(unittest.TestCase):
 
     def test_roundtrip_deferred_is_warning(self):
         run = run_plugin("check_mail_roundtrip", self.args())
-        self.assert_state(run, "WARNING", "MAIL ROUNDTRIP")
+        self.assertStatus(run, "WARNING", "MAIL ROUNDTRIP")
         self.assertRegex(run.first_line, r"^MAIL ROUNDTRIP WARNING - " + self.DEFERRED)
         self.assertNotRegex(run.first_line, r"> rejected:")
         self.assertLess(run.elapsed, 5, "a deferral must not wait for delivery")
@@ -68,13 +52,13 @@ class GreylistTest(unittest.TestCase):
 
     def test_mail_send_deferred_is_warning(self):
         run = run_plugin("check_mail_send", self.args(mailbox=False))
-        self.assert_state(run, "WARNING", "MAIL SEND")
+        self.assertStatus(run, "WARNING", "MAIL SEND")
         self.assertRegex(run.first_line, self.DEFERRED)
 
     def test_roundtrip_retry_deferred_gets_through(self):
         run = run_plugin("check_mail_roundtrip",
                          self.args("--retry-deferred", "2", "--retry-interval", "1.5"))
-        self.assert_state(run, "OK", "MAIL ROUNDTRIP")
+        self.assertStatus(run, "OK", "MAIL ROUNDTRIP")
         self.assertIn("probe delivered in", run.first_line)
         # the policy lets the triplet through after 1 s: one retry, 1.5 s later
         self.assertGreaterEqual(run.elapsed, 1.5)
@@ -91,7 +75,7 @@ class GreylistTest(unittest.TestCase):
     def test_mail_send_retry_summary(self):
         run = run_plugin("check_mail_send",
                          self.args("--retry-deferred", "2", "--retry-interval", "1.5", mailbox=False))
-        self.assert_state(run, "OK", "MAIL SEND")
+        self.assertStatus(run, "OK", "MAIL SEND")
         self.assertIn("after 1 retries", run.first_line)
         msgs = self.stack.wait_for_message(USER, self.sender, timeout=10)
         self.stack.expunge(USER, "mailbox", "*", "header", "From", self.sender)
@@ -101,7 +85,7 @@ class GreylistTest(unittest.TestCase):
         # one retry only 0.2 s later: the policy still defers (needs 1 s)
         run = run_plugin("check_mail_roundtrip",
                          self.args("--retry-deferred", "1", "--retry-interval", "0.2"))
-        self.assert_state(run, "WARNING", "MAIL ROUNDTRIP")
+        self.assertStatus(run, "WARNING", "MAIL ROUNDTRIP")
         self.assertRegex(run.first_line, self.DEFERRED + r" \(after 1 retries\)$")
         self.assertGreaterEqual(run.elapsed, 0.2)
         self.assertEqual(self.our_probes(), [])
@@ -111,8 +95,8 @@ class GreylistTest(unittest.TestCase):
         run = run_plugin("check_mail_roundtrip",
                          self.args("--retry-deferred", "3", "--retry-interval", "5",
                                    timeout="3", wait="2"))
-        self.assert_state(run, "WARNING", "MAIL ROUNDTRIP")
-        self.assertLess(run.elapsed, 3.8, run.describe())
+        self.assertStatus(run, "WARNING", "MAIL ROUNDTRIP")
+        self.assertWithinDeadline(run, 3)
         self.assertRegex(run.first_line, self.DEFERRED)
 
 

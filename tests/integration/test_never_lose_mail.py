@@ -22,17 +22,15 @@ import hmac
 import os
 import random
 import secrets
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 from pathlib import Path
 
 from mailprobe_harness import MAIL_GID, MAIL_UID, Stack
-from mp_testlib import (flags_of, make_message, name_digest, new_key_file, probe_header,
-                        signed_probe, x_mailprobe)
+from mp_testlib import (PluginTestCase, flags_of, make_message, name_digest, new_key_file,
+                        probe_header, signed_probe, x_mailprobe)
 
 USER = "t37"
 OUR_NAME = "never-lose:t37"
@@ -143,19 +141,12 @@ def state_of(stack: Stack) -> dict[str, tuple[bytes, str]]:
     return out
 
 
-class TestNeverLoseMail(unittest.TestCase):
+class TestNeverLoseMail(PluginTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack()
-        cls.tmp = tempfile.mkdtemp(prefix="mp-never-lose-")
-        cls.state_dir = os.path.join(cls.tmp, "state")
-        os.mkdir(cls.state_dir, 0o700)
+        super().setUpClass()
         cls.key_file, cls.key = new_key_file(cls.tmp)
         cls.bin = Path(os.environ["MAILPROBE_BIN_DIR"])
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     # ---- one plugin run, maybe killed
     def plugin_args(self, rng: random.Random, kind: str, proto: str) -> list[str]:

@@ -9,29 +9,20 @@ Mailboxes: t23 (read and emptied here); relayuser only authenticates.
 """
 
 import re
-import shutil
 import tempfile
 import time
 import unittest
 from pathlib import Path
 
-from mailprobe_harness import Stack, run_plugin
+from mailprobe_harness import run_plugin
+from mp_testlib import PluginTestCase
 
 USER = "t23"
 
 
-class RelayTestCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.stack = Stack()
-        cls.state_dir = tempfile.mkdtemp(prefix="mp-relay-")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.state_dir, ignore_errors=True)
-
-    def setUp(self):
-        self.stack.empty(USER)
+class RelayTestCase(PluginTestCase):
+    users = (USER,)
+    service = "MAIL RELAY"
 
     def relay_args(self, *extra, user="relayuser", password_file=None, state_dir=None):
         s = self.stack
@@ -47,12 +38,6 @@ class RelayTestCase(unittest.TestCase):
 
     def relay(self, *extra, **kw):
         return run_plugin("check_mail_relay", self.relay_args(*extra, **kw), timeout=60)
-
-    def assert_state(self, run, word):
-        self.assertEqual(run.status_word, word, run.describe())
-        self.assertEqual(run.code, {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}[word],
-                         run.describe())
-        self.assertTrue(run.first_line.startswith(f"MAIL RELAY {word} - "), run.describe())
 
     def hop_lines(self, run):
         return [l.strip() for l in run.long_output if re.match(r"\s*hop \d+: ", l)]
@@ -85,7 +70,7 @@ class RelayTestCase(unittest.TestCase):
 
     def test_two_hops_reported_with_perfdata(self):
         run = self.relay("-v")
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertIn("probe delivered in", run.first_line)
         self.assertIn(f"SMTP {self.stack.host}:{self.stack.relay_submission_port}", run.first_line)
         self.assert_two_hops(run)
@@ -101,16 +86,16 @@ class RelayTestCase(unittest.TestCase):
 
     def test_expected_hops_in_order_ok(self):
         run = self.relay("--expect-hop", "relay.test", "--expect-hop", "mx.mail.test")
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertNotIn("missing", run.stdout)
         self.assert_two_hops(run)
         run = self.relay("--expect-hop", "RELAY", "--expect-hop", "mx*.test")
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assert_mailbox_empty()
 
     def test_expected_hop_not_passed_is_critical(self):
         run = self.relay("--expect-hop", "relay.test", "--expect-hop", "backup.mail.test")
-        self.assert_state(run, "CRITICAL")
+        self.assertStatus(run, "CRITICAL")
         m = re.match(r"MAIL RELAY CRITICAL - expected hop 2 'backup\.mail\.test' missing; "
                      r"path was: (.*?); probe delivered in ", run.first_line)
         self.assertIsNotNone(m, run.describe())
@@ -122,7 +107,7 @@ class RelayTestCase(unittest.TestCase):
 
     def test_expected_hops_out_of_order_are_critical(self):
         run = self.relay("--expect-hop", "mx.mail.test", "--expect-hop", "relay.test")
-        self.assert_state(run, "CRITICAL")
+        self.assertStatus(run, "CRITICAL")
         self.assertRegex(run.first_line,
                          r"^MAIL RELAY CRITICAL - expected hop 2 'relay\.test' missing; "
                          r"path was: \S+ -> relay\.test -> mx\.mail\.test")
@@ -134,7 +119,7 @@ class RelayTestCase(unittest.TestCase):
 
     def test_hop_warning_threshold(self):
         run = self.relay("--hop-warning", "@0:1000")  # every real delay is inside: alert
-        self.assert_state(run, "WARNING")
+        self.assertStatus(run, "WARNING")
         self.assertRegex(run.first_line, r"^MAIL RELAY WARNING - slow hop; path: ")
         hops = self.assert_two_hops(run)
         self.assertTrue(all(h.endswith("[WARNING]") for h in hops), hops)
@@ -144,7 +129,7 @@ class RelayTestCase(unittest.TestCase):
 
     def test_hop_critical_threshold(self):
         run = self.relay("--hop-warning", "@0:1000", "--hop-critical", "@0:1000")
-        self.assert_state(run, "CRITICAL")
+        self.assertStatus(run, "CRITICAL")
         self.assertIn("slow hop", run.first_line)
         hops = self.assert_two_hops(run)
         self.assertTrue(all(h.endswith("[CRITICAL]") for h in hops), hops)
@@ -152,7 +137,7 @@ class RelayTestCase(unittest.TestCase):
 
     def test_hop_thresholds_not_reached_stay_ok(self):
         run = self.relay("--hop-warning", "20", "--hop-critical", "@100:200")
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertNotIn("slow hop", run.first_line)
         self.assertEqual(run.perfdata["hop1_delay"].warn, "20")
 
@@ -160,7 +145,7 @@ class RelayTestCase(unittest.TestCase):
 
     def test_relay_without_auth_is_refused(self):
         run = self.relay(user=None)
-        self.assert_state(run, "CRITICAL")
+        self.assertStatus(run, "CRITICAL")
         # Postfix #2's own words (relay access denied / authentication required)
         self.assertRegex(run.first_line, r"(MAIL FROM|RCPT TO) <[^>]+>.* rejected: 5\d\d ",
                          run.describe())
@@ -171,7 +156,7 @@ class RelayTestCase(unittest.TestCase):
             f.write("not-the-password\n")
         Path(f.name).chmod(0o600)
         run = self.relay(password_file=f.name)
-        self.assert_state(run, "CRITICAL")
+        self.assertStatus(run, "CRITICAL")
         self.assertIn("login as relayuser@mail.test", run.first_line)
         self.assertIn("535", run.first_line)
         self.assertNotIn("not-the-password", run.stdout + run.stderr)
@@ -182,7 +167,7 @@ class RelayTestCase(unittest.TestCase):
         state_dir = tempfile.mkdtemp(prefix="async-", dir=self.state_dir)
         # hybrid: the fresh probe is found within --wait, and its hops are judged
         run = self.relay("--async", "--expect-hop", "relay.test", state_dir=state_dir)
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertIn("last probe delivered in", run.first_line)
         self.assert_two_hops(run)
         self.assertEqual(run.perfdata["delivered_now"].value, 1)
@@ -193,14 +178,14 @@ class RelayTestCase(unittest.TestCase):
         i = args.index("--wait")
         del args[i:i + 2]
         first = run_plugin("check_mail_relay", args, timeout=60)
-        self.assert_state(first, "OK")
+        self.assertStatus(first, "OK")
         self.assertEqual(first.perfdata["outstanding"].value, 1, first.describe())
         self.assertEqual(self.hop_lines(first), [])
         self.stack.wait_for_messages(USER, 1, timeout=15)
         second = run_plugin("check_mail_relay", args + ["--expect-hop", "mx.mail.test",
                                                         "--expect-hop", "relay.test"], timeout=60)
         # the collected probe's path is judged: out of order -> CRITICAL
-        self.assert_state(second, "CRITICAL")
+        self.assertStatus(second, "CRITICAL")
         self.assertIn("expected hop 2 'relay.test' missing", second.first_line)
         self.assert_two_hops(second)
         self.assertEqual(second.perfdata["delivered_now"].value, 1, second.describe())
@@ -210,7 +195,7 @@ class RelayTestCase(unittest.TestCase):
         # fresh one too, so that nothing arrives after the next test emptied the mailbox
         self.stack.wait_for_messages(USER, 1, timeout=15)
         third = self.relay("--async", state_dir=state_dir)
-        self.assert_state(third, "OK")
+        self.assertStatus(third, "OK")
         self.assertEqual(third.perfdata["delivered_now"].value, 2, third.describe())
         self.assertEqual(third.perfdata["outstanding"].value, 0, third.describe())
         self.assert_mailbox_empty()

@@ -15,40 +15,24 @@ only ever sees and deletes its own probe there.
 
 import os
 import re
-import shutil
 import socket
 import stat
 import subprocess
-import tempfile
 import threading
 import time
 import unittest
 import uuid
 from pathlib import Path
 
-from mailprobe_harness import Stack, run_plugin
+from mailprobe_harness import run_plugin
+from mp_testlib import PluginTestCase
 
 
 def imap_url(stack, user):
     return f"imap://{stack.address(user)}@{stack.host}:{stack.imap_port}/INBOX"
 
 
-class Base(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.stack = Stack()
-        cls.tmp = tempfile.mkdtemp(prefix="mp-sendmail-mx-")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def assert_state(self, run, word, prefix="MAIL ROUNDTRIP"):
-        self.assertEqual(run.status_word, word, run.describe())
-        self.assertEqual(run.code, ("OK", "WARNING", "CRITICAL", "UNKNOWN").index(word),
-                         run.describe())
-        self.assertTrue(run.first_line.startswith(f"{prefix} {word} - "), run.describe())
-
+class Base(PluginTestCase):
     def script(self, name, body):
         path = Path(self.tmp) / name
         path.write_text("#!/bin/sh\n" + body)
@@ -81,7 +65,7 @@ class SendmailTest(Base):
         log = self.stack.log_dir / "postfix1.log"
         offset = log.stat().st_size
         run = self.roundtrip(self.postfix_sendmail(), "-v")
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertRegex(run.first_line, r"probe delivered in [\d.]+ s \(sendmail -> imap://")
         pd = run.perfdata
         self.assertIn("submit_time", pd)
@@ -110,7 +94,7 @@ class SendmailTest(Base):
 
     def test_sendmail_keep_shows_postfix_received(self):
         run = self.roundtrip(self.postfix_sendmail(), "--keep")
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         msgs = self.stack.messages(self.USER)
         self.assertEqual(len(msgs), 1)
         text = msgs[0].read_text(errors="replace")
@@ -119,7 +103,7 @@ class SendmailTest(Base):
 
     def test_sendmail_false_is_critical(self):
         run = self.roundtrip("/bin/false")
-        self.assert_state(run, "CRITICAL")
+        self.assertStatus(run, "CRITICAL")
         self.assertIn("/bin/false failed with exit status 1", run.first_line)
 
     def test_sendmail_stderr_and_exit_75(self):
@@ -127,7 +111,7 @@ class SendmailTest(Base):
                            'cat >/dev/null\necho "sendmail: fatal: queue file write error: No space left on device" >&2\n'
                            "exit 75\n")
         run = self.roundtrip(prog)
-        self.assert_state(run, "CRITICAL")
+        self.assertStatus(run, "CRITICAL")
         self.assertIn("failed with exit status 75", run.first_line)
         self.assertIn("sendmail: fatal: queue file write error: No space left on device",
                       run.first_line)
@@ -147,12 +131,12 @@ class SendmailTest(Base):
         self.assertIn(f"To: <{self.stack.address(self.USER)}>", body)
         self.assertIn("X-Mailprobe: v=2;", body)
         # the message was handed over but went nowhere: not delivered within --wait
-        self.assert_state(run, "CRITICAL")
+        self.assertStatus(run, "CRITICAL")
         self.assertIn("submit_time", run.perfdata)
 
     def test_missing_sendmail_program(self):
         run = self.roundtrip(str(Path(self.tmp) / "no-such-sendmail"))
-        self.assert_state(run, "CRITICAL")
+        self.assertStatus(run, "CRITICAL")
         self.assertIn("no-such-sendmail", run.first_line)
         self.assertIn("No such file or directory", run.first_line)
 
@@ -163,9 +147,9 @@ class SendmailTest(Base):
     def test_hanging_sendmail_is_killed_at_the_deadline(self):
         arg = f"100.{uuid.uuid4().int % 10**6:06d}"  # a 'sleep 100' of our own
         run = self.roundtrip(f"/bin/sleep {arg}", "-t", "3", timeout=20)
-        self.assert_state(run, "CRITICAL")
-        self.assertLess(run.elapsed, 3.8, run.describe())
-        self.assertGreater(run.elapsed, 2.5, run.describe())
+        self.assertStatus(run, "CRITICAL")
+        self.assertWithinDeadline(run, 3)
+        self.assertUsedDeadline(run, 3)
         self.assertIn("/bin/sleep did not finish within 3 s (killed)", run.first_line)
         time.sleep(0.2)
         self.assertEqual(self._sleeps(arg), [])
@@ -175,8 +159,8 @@ class SendmailTest(Base):
         arg = f"100.{uuid.uuid4().int % 10**6:06d}"
         prog = self.script("hang.sh", f"cat >/dev/null\n/bin/sleep {arg}\n")
         run = self.roundtrip(prog, "-t", "3", timeout=20)
-        self.assert_state(run, "CRITICAL")
-        self.assertLess(run.elapsed, 3.8, run.describe())
+        self.assertStatus(run, "CRITICAL")
+        self.assertWithinDeadline(run, 3)
         self.assertIn("did not finish within", run.first_line)
         time.sleep(0.2)
         self.assertEqual(self._sleeps(arg), [])
@@ -341,7 +325,7 @@ class MxTest(Base):
 
     def test_mx_of_mail_test(self):
         run = self.roundtrip(self.stack.address(self.USER), self.USER)
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertIn(f"(SMTP mx.mail.test:{self.stack.smtp_port} -> ", run.first_line)
         pd = run.perfdata
         self.assertIn("dns_time", pd)
@@ -355,14 +339,14 @@ class MxTest(Base):
 
     def test_check_mail_send_uses_mx(self):
         run = run_plugin("check_mail_send", self.mx_args(self.stack.address(self.USER)))
-        self.assert_state(run, "OK", "MAIL SEND")
+        self.assertStatus(run, "OK", "MAIL SEND")
         self.assertIn("mx.mail.test", run.first_line)
         self.assertIn("dns_time", run.perfdata)
         self.stack.wait_for_messages(self.USER, 1)
 
     def test_first_mx_refuses_connection_second_used(self):
         run = self.roundtrip("probe@mx-fallback.test", "probe")
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertIn(f"SMTP mx.mail.test:{self.stack.smtp_port}", run.first_line)
         self.assertIn("dns_time", run.perfdata)
         tried = [l.strip() for l in run.long_output if l.strip().startswith("tried ")]
@@ -392,7 +376,7 @@ class MxTest(Base):
             run = run_plugin("check_mail_roundtrip",
                              self.with_fake_dns(self.mx_args("probe@mx-fallback.test", "probe")))
         self.assertIn(("mx-fallback.test", 15), self.dns.queries)
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertEqual(fake.connections, 1)
         self.assertTrue(any(c.upper().startswith("RCPT TO:<PROBE@MX-FALLBACK.TEST>") for c in fake.commands),
                         fake.commands)
@@ -405,7 +389,7 @@ class MxTest(Base):
     def test_first_mx_rejecting_is_final(self):
         with self.fake_smtp(greeting="554 5.7.1 no mail for you") as fake:
             run = run_plugin("check_mail_send", self.with_fake_dns(self.mx_args("probe@mx-fallback.test")))
-        self.assert_state(run, "CRITICAL", "MAIL SEND")
+        self.assertStatus(run, "CRITICAL", "MAIL SEND")
         self.assertIn("554 5.7.1 no mail for you", run.first_line)
         self.assertEqual(fake.connections, 1)
         self.assertNotIn("mx.mail.test", run.first_line)  # the next MX was not tried
@@ -414,13 +398,13 @@ class MxTest(Base):
         # t25@mx-fallback.test is not an alias: mx.mail.test (reached after the dead MX)
         # rejects it, and the plugin shows that server's words
         run = run_plugin("check_mail_send", self.mx_args(f"{self.USER}@mx-fallback.test"))
-        self.assert_state(run, "CRITICAL", "MAIL SEND")
+        self.assertStatus(run, "CRITICAL", "MAIL SEND")
         self.assertRegex(run.first_line, r"RCPT TO <t25@mx-fallback\.test> rejected: 550 5\.1\.1 .*"
                                          r"User unknown in virtual alias table")
 
     def test_no_mx_falls_back_to_the_address_record(self):
         run = self.roundtrip("probe@no-mx.test", "probe")
-        self.assert_state(run, "OK")
+        self.assertStatus(run, "OK")
         self.assertIn(f"(SMTP no-mx.test:{self.stack.smtp_port} -> ", run.first_line)
         self.assertIn("dns_time", run.perfdata)
         self.assertEqual(self.probe_left_in("probe", run), [])
@@ -428,18 +412,18 @@ class MxTest(Base):
     def test_null_mx_accepts_no_mail(self):
         before = len(self.stack.messages(self.USER))
         run = self.roundtrip("probe@null-mx.test", self.USER)
-        self.assert_state(run, "CRITICAL")
+        self.assertStatus(run, "CRITICAL")
         self.assertIn("domain null-mx.test accepts no mail (null MX)", run.first_line)
         self.assertLess(run.elapsed, 5)
         run = run_plugin("check_mail_send", self.mx_args("probe@null-mx.test"))
-        self.assert_state(run, "CRITICAL", "MAIL SEND")
+        self.assertStatus(run, "CRITICAL", "MAIL SEND")
         self.assertIn("accepts no mail", run.first_line)
         self.assertEqual(len(self.stack.messages(self.USER)), before)
 
     def test_nxdomain_is_critical(self):
         domain = f"nx-{uuid.uuid4().hex[:8]}.test"
         run = self.roundtrip(f"someone@{domain}", self.USER)
-        self.assert_state(run, "CRITICAL")
+        self.assertStatus(run, "CRITICAL")
         self.assertIn(f"domain {domain} does not exist (NXDOMAIN)", run.first_line)
         self.assertLess(run.elapsed, 5)
 

@@ -21,8 +21,9 @@ from email.parser import BytesParser
 from email.policy import default as default_policy
 from pathlib import Path
 
-from mailprobe_harness import (HarnessError, PerfdataError, SilentListener, Stack, dns_query,
+from mailprobe_harness import (HarnessError, PerfdataError, SilentListener, dns_query,
                                parse_perfdata, parse_plugin_output, run_plugin, unused_port)
+from mp_testlib import PluginTestCase
 
 
 def make_msg(to, subject=None, sender="probe@mail.test", body="hello from test_stack\n"):
@@ -40,16 +41,8 @@ def headers(path):
     return BytesParser(policy=default_policy).parsebytes(Path(path).read_bytes(), headersonly=True)
 
 
-class StackTestCase(unittest.TestCase):
-    users: tuple = ()
-
-    @classmethod
-    def setUpClass(cls):
-        cls.stack = Stack()
-
-    def setUp(self):
-        for u in self.users:
-            self.stack.empty(u)
+class StackTestCase(PluginTestCase):
+    """The stack itself; the shared base case brings the Stack and empties `users`."""
 
     def take_shared(self, user, token, timeout=10):
         """Find the message with token in a shared mailbox (probe, monitor, greylist), then remove it."""

@@ -23,12 +23,15 @@
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "dns/resolver.hpp"
+#include "support.hpp"
 
 using mailprobe::CheckFailure;
 using mailprobe::Deadline;
 using mailprobe::Status;
 using mailprobe::UsageError;
 using namespace mailprobe::dns;
+using mailprobe::test::contains;
+using mailprobe::test::failure_of;
 
 namespace {
 
@@ -204,23 +207,6 @@ void answer_servfail(const UdpSocket& socket) {
     packet[3] = 0x82;   // RA, rcode 2 = SERVFAIL
     sendto(socket.fd(), packet, static_cast<size_t>(size), 0, reinterpret_cast<sockaddr*>(&from),
            from_len);
-}
-
-// The message of the CheckFailure that `lookup` throws; fails the test if it throws none.
-template <typename Lookup>
-std::string failure_of(Lookup lookup, Status expected = Status::critical) {
-    try {
-        lookup();
-    } catch (const CheckFailure& failure) {
-        BOOST_TEST(static_cast<int>(failure.status()) == static_cast<int>(expected));
-        return failure.what();
-    }
-    BOOST_FAIL("expected a CheckFailure");
-    return {};
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
 }
 
 }  // namespace

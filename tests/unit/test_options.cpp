@@ -14,15 +14,10 @@
 #include "options/option_set.hpp"
 #include "options/standard.hpp"
 #include "output/secrets.hpp"
+#include "support.hpp"
 
 using namespace mailprobe;
-namespace fs = std::filesystem;
-
-namespace mailprobe {
-std::ostream& operator<<(std::ostream& out, Status s) {
-    return out << status_name(s);
-}
-}  // namespace mailprobe
+using namespace mailprobe::test;
 
 namespace {
 
@@ -58,50 +53,22 @@ ParsedOptions parse(std::initializer_list<const char*> args) {
 // Runs f, which must throw UsageError; returns its message ("" if it did not throw).
 template <typename F>
 std::string usage_error(F f) {
-    try {
-        f();
-    } catch (const UsageError& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        BOOST_ERROR("threw a non-UsageError: " << e.what());
-        return "";
-    }
-    BOOST_ERROR("did not throw");
-    return "";
+    return message_of<UsageError>(f);
 }
 
 std::string parse_error(std::initializer_list<const char*> args) {
     return usage_error([&] { (void)parse(args); });
 }
 
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
-// A temporary directory removed at the end of the test; also clears secrets and the env var.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "mailprobe-options-XXXXXX").string();
-        BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
+// A temporary directory for secret files; also clears secrets and the env var.
+struct SecretsDir : TempDir {
+    SecretsDir() {
         ::unsetenv("MAILPROBE_SMTP_PASSWORD");
         secrets::clear();
     }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
+    ~SecretsDir() {
         ::unsetenv("MAILPROBE_SMTP_PASSWORD");
         secrets::clear();
-    }
-    std::string write(const std::string& name, const std::string& content, mode_t mode) {
-        fs::path p = path / name;
-        {
-            std::ofstream out(p, std::ios::binary);
-            out << content;
-        }
-        BOOST_REQUIRE(::chmod(p.c_str(), mode) == 0);
-        return p.string();
     }
 };
 
@@ -305,7 +272,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(secret_input)
 
 BOOST_AUTO_TEST_CASE(file_beats_inline_beats_env) {
-    TempDir dir;
+    SecretsDir dir;
     std::string file = dir.write("pw", "from-file\n", 0600);
     ::setenv("MAILPROBE_SMTP_PASSWORD", "from-env", 1);
     std::vector<std::string> warnings;
@@ -330,7 +297,7 @@ BOOST_AUTO_TEST_CASE(file_beats_inline_beats_env) {
 }
 
 BOOST_AUTO_TEST_CASE(secret_registered_for_scrubbing) {
-    TempDir dir;
+    SecretsDir dir;
     std::vector<std::string> warnings;
     auto p = parse({"--smtp-password", "inline-s3cret"});
     (void)read_secret(p, "smtp-password", "MAILPROBE_SMTP_PASSWORD", warnings);
@@ -338,7 +305,7 @@ BOOST_AUTO_TEST_CASE(secret_registered_for_scrubbing) {
 }
 
 BOOST_AUTO_TEST_CASE(newlines_stripped) {
-    TempDir dir;
+    SecretsDir dir;
     std::vector<std::string> warnings;
     BOOST_TEST(read_secret_file(dir.write("lf", "s3cret\n", 0600), warnings) == "s3cret");
     BOOST_TEST(read_secret_file(dir.write("crlf", "s3cret\r\n", 0600), warnings) == "s3cret");
@@ -349,7 +316,7 @@ BOOST_AUTO_TEST_CASE(newlines_stripped) {
 }
 
 BOOST_AUTO_TEST_CASE(empty_file_rejected) {
-    TempDir dir;
+    SecretsDir dir;
     std::vector<std::string> warnings;
     std::string empty = dir.write("empty", "", 0600);
     std::string msg = usage_error([&] { (void)read_secret_file(empty, warnings); });
@@ -359,9 +326,9 @@ BOOST_AUTO_TEST_CASE(empty_file_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(missing_file_named) {
-    TempDir dir;
+    SecretsDir dir;
     std::vector<std::string> warnings;
-    std::string missing = (dir.path / "does-not-exist").string();
+    std::string missing = dir.sub("does-not-exist");
     std::string msg = usage_error([&] { (void)read_secret_file(missing, warnings); });
     BOOST_TEST(contains(msg, missing), msg);
     auto p = parse({"--smtp-password-file", missing.c_str(), "--smtp-password", "x"});
@@ -371,7 +338,7 @@ BOOST_AUTO_TEST_CASE(missing_file_named) {
 }
 
 BOOST_AUTO_TEST_CASE(loose_permissions_warn) {
-    TempDir dir;
+    SecretsDir dir;
     std::vector<std::string> warnings;
     std::string loose = dir.write("loose", "pw\n", 0644);
     BOOST_TEST(read_secret_file(loose, warnings) == "pw");

@@ -17,9 +17,11 @@
 
 #include "core/error.hpp"
 #include "state/store.hpp"
+#include "support.hpp"
 
 using namespace mailprobe;
 using namespace mailprobe::state;
+using namespace mailprobe::test;
 namespace fs = std::filesystem;
 
 namespace mailprobe::state {
@@ -30,21 +32,6 @@ std::ostream& operator<<(std::ostream& out, const CheckState& state) {
 }  // namespace mailprobe::state
 
 namespace {
-
-// A fresh directory per test, removed afterwards.
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char templ[] = "/tmp/mailprobe-state-test-XXXXXX";
-        BOOST_REQUIRE(::mkdtemp(templ) != nullptr);
-        path = templ;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string sub(const std::string& name) const { return path + "/" + name; }
-};
 
 void write_text(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
@@ -59,16 +46,7 @@ std::string read_text(const std::string& path) {
 
 // Runs fn and requires a CheckFailure(unknown) whose message contains every fragment.
 void expect_unknown(const std::function<void()>& fn, std::initializer_list<std::string> parts) {
-    try {
-        fn();
-        BOOST_FAIL("no CheckFailure thrown, expected: " + *parts.begin());
-    } catch (const CheckFailure& failure) {
-        BOOST_TEST((failure.status() == Status::unknown));
-        for (const auto& part : parts) {
-            BOOST_TEST(std::string(failure.what()).find(part) != std::string::npos,
-                       "'" << failure.what() << "' lacks '" << part << "'");
-        }
-    }
+    expect_failure(fn, Status::unknown, parts);
 }
 
 CheckState sample_state(const std::string& identity) {
