@@ -142,7 +142,7 @@ std::set<std::string> advertised_mechanisms(const std::vector<std::string>& line
             in_list = line.starts_with("250-");
             if (line.size() > 4 && line.substr(4).starts_with("AUTH") &&
                 (line.size() == 8 || line[8] == ' ' || line[8] == '=')) {
-                std::string rest = line.substr(9);
+                std::string rest = line.size() > 9 ? line.substr(9) : "";
                 for (std::size_t i = 0; i < rest.size();) {
                     auto j = rest.find(' ', i);
                     if (j == std::string::npos) j = rest.size();
