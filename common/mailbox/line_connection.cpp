@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "oauth2/bearer_login.hpp"
+#include "oauth2/token_source.hpp"
 #include "output/perfdata.hpp"
 #include "output/sanitize.hpp"
 
@@ -27,6 +28,9 @@ LoginTimes LineConnection::open(const Deadline& deadline) {
     m_transcript.attach(m_easy);
     // A bearer token is presented by us (oauth2::bearer_login): libcurl only connects.
     const bool bearer = m_credentials.kind == curl::AuthKind::bearer;
+    if (bearer && m_credentials.secret.empty() && m_credentials.token_source) {
+        m_credentials.secret = m_credentials.token_source->token(deadline);
+    }
     curl::apply_endpoint(m_easy, m_resolve, m_endpoint, m_tls, bearer ? nullptr : &m_credentials,
                          deadline, m_path);
     m_easy.set(CURLOPT_CONNECT_ONLY, 1L);

@@ -4,8 +4,10 @@
 
 #include "core/error.hpp"
 #include "oauth2/sasl.hpp"
+#include "oauth2/token_source.hpp"
 #include "options/standard.hpp"
 #include "output/secrets.hpp"
+#include "process/child.hpp"
 
 namespace mailprobe {
 
@@ -15,17 +17,8 @@ std::string env_name(const std::string& side) {
     return side == "smtp" ? "MAILPROBE_SMTP_TOKEN" : "MAILPROBE_MAILBOX_TOKEN";
 }
 
-// RFC 6750 b64token characters and more, but never a space or control character: the
-// token ends up inside a protocol line.
 void check_token(const std::string& token, const std::string& source) {
-    if (token.empty()) throw UsageError(source + ": the token is empty");
-    for (unsigned char c : token) {
-        if (c < 0x21 || c > 0x7e) {
-            throw UsageError(source +
-                             ": the token contains a space, control or non-ASCII "
-                             "character");
-        }
-    }
+    if (auto problem = oauth2::token_problem(token)) throw UsageError(source + ": " + *problem);
 }
 
 }  // namespace
@@ -35,7 +28,11 @@ void add_token_options(OptionSet& o, const std::string& side) {
             "Read the OAuth2 access token for --" + side +
                 "-auth-mech XOAUTH2|OAUTHBEARER from FILE (first line; keep it mode 0600). Or "
                 "set " +
-                env_name(side));
+                env_name(side))
+        .value(side + "-token-command", 0, "COMMAND",
+               "Run CMD (without a shell, within -t) and use the first line of its output as "
+               "the OAuth2 access token, when neither --" +
+                   side + "-token-file nor " + env_name(side) + " gives one");
 }
 
 std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& p, const std::string& side,
@@ -47,10 +44,11 @@ std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& p, cons
     const auto mech = oauth2::parse_mechanism(mech_text);
     const std::string mech_name = mech ? oauth2::mechanism_name(*mech) : "";
     auto file = p.get(side + "-token-file");
+    auto command = p.get(side + "-token-command");
     if (mech_name.empty()) {
-        if (file) {
-            throw UsageError("--" + side + "-token-file needs --" + mech_option +
-                             " XOAUTH2 or OAUTHBEARER");
+        if (file || command) {
+            throw UsageError("--" + side + (file ? "-token-file" : "-token-command") + " needs --" +
+                             mech_option + " XOAUTH2 or OAUTHBEARER");
         }
         return std::nullopt;
     }
@@ -65,13 +63,20 @@ std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& p, cons
     } else if (const char* value = std::getenv(env.c_str()); value && *value) {
         token = value;
         source = env;
+    } else if (command) {
+        auto argv = process::split_command(*command);
+        if (argv.empty()) throw UsageError("--" + side + "-token-command: empty command");
+        curl::Credentials cred{user, "", curl::AuthKind::bearer, mech_name, nullptr};
+        cred.token_source = std::make_shared<oauth2::CommandTokenSource>(
+            std::move(argv), side == "smtp" ? "SMTP" : "mailbox");
+        return cred;
     } else {
         throw UsageError("--" + mech_option + " " + mech_name + " needs a token: --" + side +
-                         "-token-file FILE or " + env);
+                         "-token-file FILE, " + env + " or --" + side + "-token-command");
     }
     secrets::register_secret(token);
     check_token(token, source);
-    return curl::Credentials{user, token, curl::AuthKind::bearer, mech_name};
+    return curl::Credentials{user, token, curl::AuthKind::bearer, mech_name, nullptr};
 }
 
 }  // namespace mailprobe

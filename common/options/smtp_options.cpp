@@ -91,7 +91,7 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
                 "MAILPROBE_SMTP_PASSWORD");
         }
         s.server.auth = curl::Credentials{*user, *secret, curl::AuthKind::password,
-                                          p.get_or("smtp-auth-mech", "")};
+                                          p.get_or("smtp-auth-mech", ""), nullptr};
     }
     s.server.helo = p.get_or("helo", local_hostname());
     s.envelope.to = p.all("to");

@@ -180,6 +180,62 @@ class OAuth2LoginTests(PluginTestCase):
         self.assertStatus(r, "CRITICAL", "MAIL SEND")
         self.assertIn("the server does not offer XOAUTH2 (it offers: none)", r.first_line)
 
+    # ---- --SIDE-token-command: run without a shell, within -t
+    def token_script(self, body):
+        fd, path = tempfile.mkstemp(dir=self.token_dir, suffix=".sh")
+        with os.fdopen(fd, "w") as f:
+            f.write("#!/bin/sh\n" + body + "\n")
+        os.chmod(path, 0o700)
+        return path
+
+    def test_token_commands_on_both_sides(self):
+        s = self.stack
+        script = self.token_script(f"cat {self.token_file(self.token('t39'))}")
+        args = [*smtp_args(s, "submission"), "--smtp-user", s.address("t39"),
+                "--smtp-auth-mech", "XOAUTH2", "--smtp-token-command", script,
+                "--to", s.address("t39"), "-vvv"]
+        r = run_plugin("check_mail_send", args, env=self.env, timeout=60)
+        self.assertStatus(r, "OK", "MAIL SEND")
+        self.assertIn("C: AUTH XOAUTH2 [redacted]", r.stdout)
+        self.stack.wait_for_messages("t39", 1)
+        args = [*mailbox_opts(s, "t39", "pop3", password_file=False),
+                "--mailbox-auth-mech", "OAUTHBEARER", "--mailbox-token-command", script,
+                "--login-only", "-vvv"]
+        r = run_plugin("check_mailbox_receive", args, env=self.env, timeout=60)
+        self.assertStatus(r, "OK", "MAILBOX RECEIVE")
+        self.assertIn("1 messages", r.first_line)
+        self.assertIn("C: AUTH OAUTHBEARER [redacted]", r.stdout)
+
+    def test_token_command_failures_named(self):
+        failing = self.token_script("echo 'oama: no refresh token for t38' >&2; exit 3")
+        cases = [
+            (failing, "mailbox token command " + failing +
+             " failed with exit status 3: oama: no refresh token for t38"),
+            (self.token_script("exit 0"), " printed no usable token: the token is empty"),
+            (self.token_script("echo 'two words'"), " printed no usable token: the token "
+             "contains a space"),
+            ("/nonexistent/oama --account t38", "mailbox token command: cannot run "
+             "/nonexistent/oama: No such file or directory"),
+        ]
+        for command, expected in cases:
+            with self.subTest(command=command):
+                args = [*mailbox_opts(self.stack, "t38", "imap", password_file=False),
+                        "--mailbox-auth-mech", "XOAUTH2", "--mailbox-token-command", command,
+                        "--login-only"]
+                r = run_plugin("check_mailbox_receive", args, env=self.env, timeout=60)
+                self.assertStatus(r, "CRITICAL", "MAILBOX RECEIVE")
+                self.assertIn(expected, r.first_line)
+
+    def test_slow_token_command_is_cut_off_by_the_deadline(self):
+        args = [*mailbox_opts(self.stack, "t38", "imap", password_file=False),
+                "--mailbox-auth-mech", "XOAUTH2", "--mailbox-token-command", "/bin/sleep 60",
+                "--login-only", "-t", "2"]
+        r = run_plugin("check_mailbox_receive", args, env=self.env, timeout=60)
+        self.assertStatus(r, "CRITICAL", "MAILBOX RECEIVE")
+        self.assertIn("mailbox token command: /bin/sleep did not finish within 2 s (killed)",
+                      r.first_line)
+        self.assertLess(r.elapsed, 20, "bounded by -t, not by the command")
+
     # ---- usage errors
     def test_missing_or_malformed_token_is_unknown(self):
         env = dict(self.env, MAILPROBE_MAILBOX_TOKEN=None)
@@ -187,7 +243,8 @@ class OAuth2LoginTests(PluginTestCase):
                 "--mailbox-auth-mech", "XOAUTH2", "--login-only"]
         r = run_plugin("check_mailbox_receive", args, env=env, timeout=60)
         self.assertStatus(r, "UNKNOWN", "MAILBOX RECEIVE")
-        self.assertIn("needs a token: --mailbox-token-file FILE or MAILPROBE_MAILBOX_TOKEN",
+        self.assertIn("needs a token: --mailbox-token-file FILE, MAILPROBE_MAILBOX_TOKEN or "
+                      "--mailbox-token-command",
                       r.first_line)
         r = run_plugin("check_mailbox_receive", args,
                        env=dict(env, MAILPROBE_MAILBOX_TOKEN="abc\r\nA1 LOGOUT"), timeout=60)
