@@ -128,7 +128,7 @@ std::set<std::string> advertised_mechanisms(const std::vector<std::string>& line
             if (std::find(words.begin(), words.end(), "CAPABILITY") == words.end()) continue;
             mechs.clear();
             for (const auto& w : words) {
-                if (w.starts_with("AUTH=")) mechs.insert(w.substr(5));
+                if (w.starts_with("AUTH=") && w.size() > 5) mechs.insert(w.substr(5));
             }
         } else if (protocol == "pop3") {
             if (words[0] == "CAPA" || words[0] == "+OK") in_list = false;

@@ -30,7 +30,7 @@ void add_token_options(OptionSet& o, const std::string& side) {
                 "set " +
                 env_name(side))
         .value(side + "-token-command", 0, "COMMAND",
-               "Run CMD (without a shell, within -t) and use the first line of its output as "
+               "Run COMMAND (without a shell, within -t) and use the first line of its output as "
                "the OAuth2 access token, when neither --" +
                    side + "-token-file nor " + env_name(side) + " gives one");
 }

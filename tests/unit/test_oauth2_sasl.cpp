@@ -145,6 +145,7 @@ BOOST_AUTO_TEST_CASE(smtp_ehlo_after_starttls_wins) {
 }
 
 BOOST_AUTO_TEST_CASE(client_lines_and_lookalikes_ignored) {
+    BOOST_TEST(joined(advertised_mechanisms({"S: * CAPABILITY AUTH= AUTH=X"}, "imap")) == "X");
     std::vector<std::string> lines = {"C: 250-AUTH XOAUTH2", "S: 250-AUTHX PLAIN", "S: 250 AUTH"};
     BOOST_TEST(joined(advertised_mechanisms(lines, "smtp")) == "");
 }
