@@ -163,14 +163,11 @@ std::string explain_auth_refusal(std::string_view reply, std::string_view side, 
     }
     if (reply.find("5.7.3") != std::string_view::npos &&
         reply.find("Authentication unsuccessful") != std::string_view::npos) {
-        if (bearer) {
-            return "Microsoft 365 refused the token: the app needs SMTP.SendAsApp, the Exchange "
-                   "service principal needs permission on the mailbox, and SMTP AUTH must be "
-                   "enabled for it";
-        }
-        return "Microsoft 365 refused the password: basic authentication is off for this "
-               "tenant or mailbox; use " +
-               opt + "-auth-mech XOAUTH2 with a token";
+        // The reply comes with a long server tag: keep the advice short enough for line 1.
+        if (bearer)
+            return "Microsoft 365 refused the token: SMTP.SendAsApp and mailbox permission?";
+        return "basic authentication is off for this mailbox or tenant: use " + opt +
+               "-auth-mech XOAUTH2";
     }
     return "";
 }

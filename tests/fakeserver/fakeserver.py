@@ -55,7 +55,8 @@ COMMON_SCENARIOS = (
     "garbage_greeting", "huge_line", "binary", "starttls_downgrade",
 )
 PROTO_SCENARIOS = {
-    "smtp": ("data_stall", "reject_rcpt", "greylist", "auth_fail", "login_stall"),
+    "smtp": ("data_stall", "reject_rcpt", "greylist", "auth_fail", "login_stall",
+             "ms_basic_auth_off", "ms_auth_unsuccessful"),
     "imap": ("login_stall", "wrong_tags", "untagged_flood", "search_ghost_uids",
              "endless_header"),
     "pop3": ("login_stall", "lying_sizes", "endless_top"),
@@ -524,6 +525,12 @@ def smtp_session(s: Session):
                 continue
             if sc == "auth_fail":
                 s.send_line("535 5.7.8 Error: authentication failed: authentication failure")
+            elif sc == "ms_basic_auth_off":  # Exchange Online, SMTP AUTH basic switched off
+                s.send_line("550 5.7.30 Basic authentication is not supported for Client "
+                            "Submission.")
+            elif sc == "ms_auth_unsuccessful":
+                s.send_line("535 5.7.3 Authentication unsuccessful [AM0PR01CA0001.eurprd01."
+                            "prod.exchangelabs.com 2026-12-01T01:00:00.000Z]")
             else:
                 s.send_line("235 2.7.0 Authentication successful")
         elif verb == "MAIL":

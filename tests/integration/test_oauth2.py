@@ -4,6 +4,7 @@ Dovecot SASL. Both offer XOAUTH2 and OAUTHBEARER, so every login proves that the
 asked for is the one used (Dovecot's method=, Postfix's sasl_method=). Users: t38, t39."""
 
 import os
+import sys
 import tempfile
 import time
 import unittest
@@ -12,6 +13,9 @@ import jwt  # Debian python3-jwt
 
 from mailprobe_harness import load_env_file, run_plugin
 from mp_testlib import PluginTestCase, join_args, mailbox_opts, smtp_args
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fakeserver"))
+from fakeserver import FakeServer  # noqa: E402
 
 MECHS = ("XOAUTH2", "OAUTHBEARER")
 # Token variants the server must refuse, with the reason Dovecot logs for each, so that a
@@ -250,6 +254,31 @@ class OAuth2LoginTests(PluginTestCase):
                        env=dict(env, MAILPROBE_MAILBOX_TOKEN="abc\r\nA1 LOGOUT"), timeout=60)
         self.assertStatus(r, "UNKNOWN", "MAILBOX RECEIVE")
         self.assertIn("the token contains a space, control or non-ASCII character", r.first_line)
+
+
+class MicrosoftRefusalTests(unittest.TestCase):
+    """Exchange Online's refusals of a password (no real stack answers like this: the scripted
+    server plays them) come with what to do about them."""
+
+    def test_basic_auth_refusals_explained(self):
+        cases = {
+            "ms_basic_auth_off": "550 5.7.30 Basic authentication is not supported for Client "
+                                 "Submission.; this tenant requires OAuth2: use --smtp-auth-mech "
+                                 "XOAUTH2 with --smtp-token-file (or MAILPROBE_SMTP_TOKEN)",
+            "ms_auth_unsuccessful": "Z]; basic authentication is off for this mailbox or "
+                                    "tenant: use --smtp-auth-mech XOAUTH2",
+        }
+        for scenario, expected in cases.items():
+            with self.subTest(scenario=scenario), FakeServer("smtp", scenario) as srv:
+                args = ["-H", "127.0.0.1", "-p", str(srv.port), "--smtp-user", "probe@example.org",
+                        "--to", "probe@example.org", "-t", "10"]
+                r = run_plugin("check_mail_send", args,
+                               env={"MAILPROBE_SMTP_PASSWORD": "not-a-token-1"}, timeout=60)
+                self.assertEqual(r.code, 2, r.describe())
+                self.assertTrue(r.first_line.startswith(
+                    "MAIL SEND CRITICAL - SMTP login as probe@example.org on 127.0.0.1:"),
+                    r.describe())
+                self.assertIn(expected, r.first_line)
 
 
 if __name__ == "__main__":
