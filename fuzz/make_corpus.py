@@ -112,6 +112,12 @@ SEEDS = {
     "fuzz_certinfo": ["Nov 27 17:32:05 2036 GMT", "Jan  1 00:00:00 1970 GMT", "2036-11-27 17:32:05 GMT",
                       " Mar  7 08:09:10.5 2030 GMT", "30,14", "30", "0,0", "14,30", "99999,1",
                       "Feb 30 10:00:00 2030 GMT", "2036-00-00 99:99:99 UTC"],
+    "fuzz_sasl_error": [
+        "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==",
+        "eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0",
+        "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=XOAUTH2] hi\n250-AUTH PLAIN XOAUTH2 OAUTHBEARER\n",
+        "550 5.7.30 Basic authentication is not supported for Client Submission.",
+        "* OK ACIPBA[LITY\"IR AUTH=P OK [CAPABILITY IMAP4rev1 SASL-IR AUTH="],
 }
 
 

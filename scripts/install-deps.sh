@@ -5,8 +5,10 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev
             libboost-program-options-dev libboost-test-dev libc-ares-dev)
+BUILD_PKGS+=(nlohmann-json3-dev)  # OAuth2: token endpoint replies, SASL error payloads
 STACK_PKGS=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd openssl dnsmasq-base
             python3 procps iproute2)
+STACK_PKGS+=(python3-jwt python3-cryptography)  # OAuth2 tests: signing keys and JWT tokens
 # Packaging and monitoring-system tests (tests/packaging, issue 6): package tools, man page
 # lint, a real Icinga 2 and Nagios 4 (no daemon starts: see policy-rc.d below).
 # MAILPROBE_SKIP_PACKAGING_DEPS=1 leaves them out (those tests then try to install what

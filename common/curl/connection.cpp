@@ -1,5 +1,6 @@
 #include "curl/connection.hpp"
 
+#include "oauth2/sasl.hpp"
 #include "output/perfdata.hpp"
 #include "output/sanitize.hpp"
 
@@ -120,10 +121,14 @@ CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript&
         case CURLE_USE_SSL_FAILED:
             return critical(proto + " server " + where +
                             " does not offer STARTTLS; not continuing without TLS");
-        case CURLE_LOGIN_DENIED:
+        case CURLE_LOGIN_DENIED: {
+            std::string hint = oauth2::explain_auth_refusal(
+                t.last_reply(), ep.protocol == "smtp" ? "smtp" : "mailbox", false);
             return critical(
                 proto + " login" + (cred ? " as " + cred->user : "") + " on " + where +
-                " failed: " + (t.last_reply().empty() ? reason(easy, code) : t.last_reply()));
+                " failed: " + (t.last_reply().empty() ? reason(easy, code) : t.last_reply()) +
+                (hint.empty() ? "" : "; " + hint));
+        }
         case CURLE_GOT_NOTHING:
         case CURLE_RECV_ERROR:
         case CURLE_SEND_ERROR:

@@ -2,6 +2,7 @@
 // Where and how to connect: endpoint, TLS policy and credentials, applied to a libcurl
 // handle in one place for SMTP, IMAP and POP3; and the one mapping of transfer errors
 // to check failures with words a sysadmin can act on.
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,10 @@
 #include "curl/certinfo.hpp"
 #include "curl/easy.hpp"
 #include "curl/transcript.hpp"
+
+namespace mailprobe::oauth2 {
+class TokenSource;
+}
 
 namespace mailprobe::curl {
 
@@ -31,6 +36,8 @@ struct Credentials {
     std::string secret;
     AuthKind kind = AuthKind::password;
     std::string mechanism;  // SASL mechanism to insist on; empty: the best the server offers
+    // bearer: where the token comes from at run time when secret is empty (shared per side)
+    std::shared_ptr<oauth2::TokenSource> token_source;
 };
 
 struct Endpoint {

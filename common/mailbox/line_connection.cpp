@@ -2,25 +2,37 @@
 
 #include <poll.h>
 
+#include <chrono>
+
+#include "oauth2/bearer_login.hpp"
+#include "oauth2/token_source.hpp"
 #include "output/perfdata.hpp"
 #include "output/sanitize.hpp"
 
 namespace mailprobe::mailbox {
 
 LineConnection::LineConnection(curl::Endpoint endpoint, curl::TlsOptions tls,
-                               curl::Credentials credentials)
+                               curl::Credentials credentials, std::string path)
     : m_endpoint(std::move(endpoint)),
       m_tls(std::move(tls)),
       m_credentials(std::move(credentials)),
+      m_path(std::move(path)),
       m_transcript(protocol_name()) {}
 
 std::string LineConnection::protocol_name() const {
-    return m_endpoint.protocol == "imap" ? "IMAP" : "POP3";
+    if (m_endpoint.protocol == "imap") return "IMAP";
+    return m_endpoint.protocol == "smtp" ? "SMTP" : "POP3";
 }
 
 LoginTimes LineConnection::open(const Deadline& deadline) {
     m_transcript.attach(m_easy);
-    curl::apply_endpoint(m_easy, m_resolve, m_endpoint, m_tls, &m_credentials, deadline);
+    // A bearer token is presented by us (oauth2::bearer_login): libcurl only connects.
+    const bool bearer = m_credentials.kind == curl::AuthKind::bearer;
+    if (bearer && m_credentials.secret.empty() && m_credentials.token_source) {
+        m_credentials.secret = m_credentials.token_source->token(deadline);
+    }
+    curl::apply_endpoint(m_easy, m_resolve, m_endpoint, m_tls, bearer ? nullptr : &m_credentials,
+                         deadline, m_path);
     m_easy.set(CURLOPT_CONNECT_ONLY, 1L);
     m_watchdog.attach(m_easy);
     CURLcode code = CURLE_OK;
@@ -36,12 +48,17 @@ LoginTimes LineConnection::open(const Deadline& deadline) {
     if (m_socket == CURL_SOCKET_BAD) {
         throw critical(protocol_name() + " connection to " + m_endpoint.display() + " lost");
     }
+    auto login_start = std::chrono::steady_clock::now();
+    if (bearer) oauth2::bearer_login(*this, deadline);
+    double own_login_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - login_start).count();
     LoginTimes t;
     t.connect_s = m_easy.info_seconds(CURLINFO_CONNECT_TIME_T);
     double app = m_easy.info_seconds(CURLINFO_APPCONNECT_TIME_T);
     // libcurl may report CONNECT_TIME after APPCONNECT_TIME for STARTTLS: never negative
     t.tls_s = app > 0 ? std::max(0.0, app - t.connect_s) : 0;
-    t.login_s = m_easy.info_seconds(CURLINFO_TOTAL_TIME_T) - std::max(app, t.connect_s);
+    t.login_s = m_easy.info_seconds(CURLINFO_TOTAL_TIME_T) - std::max(app, t.connect_s) +
+                (bearer ? own_login_s : 0);
     if (m_endpoint.tls != curl::TlsMode::none) t.certificate = curl::server_certificate(m_easy);
     return t;
 }
@@ -54,7 +71,11 @@ void LineConnection::fail_timeout(const Deadline& deadline, std::string_view sta
 void LineConnection::send_line(std::string_view line, const Deadline& deadline,
                                std::string_view stage) {
     m_transcript.on_client(line);
-    std::string data = std::string(line) + "\r\n";
+    send_raw(std::string(line) + "\r\n", deadline, stage);
+}
+
+void LineConnection::send_raw(std::string_view data, const Deadline& deadline,
+                              std::string_view stage) {
     std::size_t sent = 0;
     while (sent < data.size()) {
         size_t n = 0;

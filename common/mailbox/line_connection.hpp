@@ -25,11 +25,15 @@ class LineConnection {
 public:
     static constexpr std::size_t k_max_line = 1 << 20;  // a longer line is hostile
 
-    LineConnection(curl::Endpoint endpoint, curl::TlsOptions tls, curl::Credentials credentials);
+    // path: the URL path (SMTP: the EHLO name).
+    LineConnection(curl::Endpoint endpoint, curl::TlsOptions tls, curl::Credentials credentials,
+                   std::string path = "");
 
     LoginTimes open(const Deadline& deadline);
 
     void send_line(std::string_view line, const Deadline& deadline, std::string_view stage);
+    // Bytes as they are, kept out of the transcript (an SMTP message body).
+    void send_raw(std::string_view data, const Deadline& deadline, std::string_view stage);
     // One line without its CRLF. Throws CheckFailure on timeout, close or an overlong line.
     std::string read_line(const Deadline& deadline, std::string_view stage);
     std::string read_bytes(std::size_t count, const Deadline& deadline, std::string_view stage);
@@ -39,7 +43,8 @@ public:
     const curl::Endpoint& endpoint() const { return m_endpoint; }
     const curl::Credentials& credentials() const { return m_credentials; }
     curl::Transcript& transcript() { return m_transcript; }
-    std::string protocol_name() const;  // "IMAP" / "POP3"
+    std::string protocol_name() const;  // "IMAP" / "POP3" / "SMTP"
+    const curl::Easy& easy() const { return m_easy; }
 
 private:
     // Reads what is available into m_buffer; waits at most until the deadline.
@@ -50,6 +55,7 @@ private:
     curl::Endpoint m_endpoint;
     curl::TlsOptions m_tls;
     curl::Credentials m_credentials;
+    std::string m_path;
     curl::Watchdog m_watchdog;  // before the handle: it must outlive the handle's socket
     curl::Easy m_easy;
     curl::Slist m_resolve;

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "mailbox/mailbox_name.hpp"
+#include "options/oauth2_options.hpp"
 #include "options/standard.hpp"
 
 namespace mailprobe {
@@ -19,8 +20,11 @@ void add_mailbox_options(OptionSet& o) {
         .value("mailbox-tls", 0, "MODE", "none, starttls (required) or tls (implicit)", "none")
         .value("mailbox-user", 0, "USER", "Mailbox login name");
     add_secret_options(o, "mailbox-password", "MAILPROBE_MAILBOX_PASSWORD", "mailbox password");
-    o.value("mailbox-auth-mech", 0, "MECH", "Insist on this SASL mechanism")
-        .value("folder", 0, "NAME", "IMAP folder the probe is delivered to", "INBOX")
+    o.value("mailbox-auth-mech", 0, "MECH",
+            "Insist on this SASL mechanism (XOAUTH2 or OAUTHBEARER: log in with an OAuth2 "
+            "token instead of the password)");
+    add_token_options(o, "mailbox");
+    o.value("folder", 0, "NAME", "IMAP folder the probe is delivered to", "INBOX")
         .multi("junk-folder", 0, "NAME",
                "IMAP folder where a misfiled probe may land: found there means WARNING")
         .value("poll-interval", 0, "SECONDS",
@@ -95,14 +99,18 @@ mailbox::MailboxConfig mailbox_config_from(const ParsedOptions& p, const curl::T
     }
     if (auto user = p.get("mailbox-user")) c.credentials.user = *user;
     if (c.credentials.user.empty()) throw UsageError("--mailbox-user is required");
-    auto secret = read_secret(p, "mailbox-password", "MAILPROBE_MAILBOX_PASSWORD", warnings);
-    if (!secret) {
-        throw UsageError(
-            "the mailbox needs a password: --mailbox-password-file FILE or "
-            "MAILPROBE_MAILBOX_PASSWORD");
+    if (auto bearer = bearer_credentials(p, "mailbox", c.credentials.user, warnings)) {
+        c.credentials = *bearer;
+    } else {
+        auto secret = read_secret(p, "mailbox-password", "MAILPROBE_MAILBOX_PASSWORD", warnings);
+        if (!secret) {
+            throw UsageError(
+                "the mailbox needs a password: --mailbox-password-file FILE or "
+                "MAILPROBE_MAILBOX_PASSWORD");
+        }
+        c.credentials.secret = *secret;
+        c.credentials.mechanism = p.get_or("mailbox-auth-mech", "");
     }
-    c.credentials.secret = *secret;
-    c.credentials.mechanism = p.get_or("mailbox-auth-mech", "");
     c.folder = p.get_or("folder", c.folder);
     c.junk_folders = p.all("junk-folder");
     // Folder names are UTF-8 here and encoded for the server (modified UTF-7 or UTF-8).

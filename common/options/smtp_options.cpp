@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/host.hpp"
+#include "options/oauth2_options.hpp"
 #include "options/standard.hpp"
 #include "probe/subject.hpp"
 #include "smtp/sendmail.hpp"
@@ -43,8 +44,11 @@ void add_smtp_options(OptionSet& o) {
                "none")
         .value("smtp-user", 0, "USER", "Authenticate (SMTP AUTH) as USER");
     add_secret_options(o, "smtp-password", "MAILPROBE_SMTP_PASSWORD", "SMTP AUTH password");
-    o.value("smtp-auth-mech", 0, "MECH", "Insist on this SASL mechanism (e.g. PLAIN, LOGIN)")
-        .value("from", 0, "ADDRESS", "Envelope and header sender (default: the first --to)")
+    o.value("smtp-auth-mech", 0, "MECH",
+            "Insist on this SASL mechanism (e.g. PLAIN, LOGIN; XOAUTH2 or OAUTHBEARER log in "
+            "with an OAuth2 token instead of the password)");
+    add_token_options(o, "smtp");
+    o.value("from", 0, "ADDRESS", "Envelope and header sender (default: the first --to)")
         .multi("to", 0, "ADDRESS", "Recipient of the probe")
         .value("helo", 0, "NAME", "Name to announce in EHLO", "this host's name")
         .value("subject", 0, "TEXT", "Subject prefix of the probe, shown as [TEXT]", "mailprobe")
@@ -77,7 +81,9 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
     s.retry_deferred = p.integer("retry-deferred", 0, 100).value_or(0);
     s.retry_interval_s = p.seconds("retry-interval").value_or(2);
     s.server.tls = tls_trust_from(p);
-    if (auto user = p.get("smtp-user")) {
+    if (auto bearer = bearer_credentials(p, "smtp", p.get_or("smtp-user", ""), warnings)) {
+        s.server.auth = *bearer;
+    } else if (auto user = p.get("smtp-user")) {
         auto secret = read_secret(p, "smtp-password", "MAILPROBE_SMTP_PASSWORD", warnings);
         if (!secret) {
             throw UsageError(
@@ -85,7 +91,7 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
                 "MAILPROBE_SMTP_PASSWORD");
         }
         s.server.auth = curl::Credentials{*user, *secret, curl::AuthKind::password,
-                                          p.get_or("smtp-auth-mech", "")};
+                                          p.get_or("smtp-auth-mech", ""), nullptr};
     }
     s.server.helo = p.get_or("helo", local_hostname());
     s.envelope.to = p.all("to");

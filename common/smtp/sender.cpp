@@ -4,7 +4,9 @@
 #include <regex>
 
 #include "curl/watchdog.hpp"
+#include "oauth2/sasl.hpp"
 #include "probe/probe.hpp"
+#include "smtp/bearer_sender.hpp"
 
 namespace mailprobe::smtp {
 
@@ -47,8 +49,10 @@ std::optional<SendError> refusal(const curl::Transcript& t) {
         return SendError(SendError::Kind::temporary,
                          CheckFailure(Status::warning, cmd + " deferred: " + reply));
     }
+    std::string hint = oauth2::explain_auth_refusal(reply, "smtp", false);
     return SendError(SendError::Kind::permanent,
-                     CheckFailure(Status::critical, cmd + " rejected: " + reply));
+                     CheckFailure(Status::critical,
+                                  cmd + " rejected: " + reply + (hint.empty() ? "" : "; " + hint)));
 }
 
 }  // namespace
@@ -69,6 +73,9 @@ std::string parse_queue_id(const std::string& reply) {
 SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
                          const std::string& message, const Deadline& deadline,
                          const std::function<bool()>& before_data) {
+    if (server.auth && server.auth->kind == curl::AuthKind::bearer) {
+        return send_with_bearer(server, envelope, message, deadline, before_data);
+    }
     curl::Watchdog watchdog;  // before the handle: it must outlive the handle's sockets
     curl::Easy easy;
     watchdog.attach(easy);

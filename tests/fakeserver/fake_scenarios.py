@@ -14,7 +14,8 @@ COMMON_SCENARIOS = (
     "garbage_greeting", "huge_line", "binary", "starttls_downgrade",
 )
 PROTO_SCENARIOS = {
-    "smtp": ("data_stall", "reject_rcpt", "greylist", "auth_fail", "login_stall"),
+    "smtp": ("data_stall", "reject_rcpt", "greylist", "auth_fail", "login_stall",
+             "ms_basic_auth_off", "ms_auth_unsuccessful"),
     "imap": ("login_stall", "wrong_tags", "untagged_flood", "search_ghost_uids",
              "endless_header"),
     "pop3": ("login_stall", "lying_sizes", "endless_top"),

@@ -69,6 +69,12 @@ def smtp_session(s: Session):
                 continue
             if sc == "auth_fail":
                 s.send_line("535 5.7.8 Error: authentication failed: authentication failure")
+            elif sc == "ms_basic_auth_off":  # Exchange Online, SMTP AUTH basic switched off
+                s.send_line("550 5.7.30 Basic authentication is not supported for Client "
+                            "Submission.")
+            elif sc == "ms_auth_unsuccessful":
+                s.send_line("535 5.7.3 Authentication unsuccessful [AM0PR01CA0001.eurprd01."
+                            "prod.exchangelabs.com 2026-12-01T01:00:00.000Z]")
             else:
                 s.send_line("235 2.7.0 Authentication successful")
         elif verb == "MAIL":

@@ -18,6 +18,8 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROG=mailstack
+# shellcheck source=oauth2_stack.sh
+. "$HERE/oauth2_stack.sh"
 
 die() { echo "$PROG: $*" >&2; exit 1; }
 usage() { die "usage: $0 start|stop|status|hold|release DIR | empty DIR USER"; }
@@ -647,6 +649,7 @@ do_start() {
   gen_tls
   gen_users
   gen_dovecot
+  gen_oauth2
   gen_postfix
 
   dovecot -c "$DIR/dovecot/dovecot.conf" </dev/null >>"$DIR/log/dovecot-stderr.log" 2>&1 || { START_ERR="dovecot failed to start"; return 1; }

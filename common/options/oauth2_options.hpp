@@ -1,0 +1,24 @@
+#pragma once
+// Bearer-token (OAuth2) options of the SMTP and mailbox sides: --SIDE-token-file or
+// MAILPROBE_SIDE_TOKEN, used when --SIDE-auth-mech is XOAUTH2 or OAUTHBEARER.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "curl/connection.hpp"
+#include "options/option_set.hpp"
+
+namespace mailprobe {
+
+// side: "smtp" or "mailbox".
+void add_token_options(OptionSet& options, const std::string& side);
+
+// The bearer credentials when --SIDE-auth-mech names a bearer mechanism, else nullopt.
+// UsageError when the token is missing or malformed, when a token is given without a
+// bearer mechanism, or (user empty) without a user name. Registers the token as a secret.
+std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& parsed,
+                                                    const std::string& side,
+                                                    const std::string& user,
+                                                    std::vector<std::string>& warnings);
+
+}  // namespace mailprobe

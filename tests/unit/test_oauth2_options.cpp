@@ -1,0 +1,110 @@
+#define BOOST_TEST_MODULE oauth2_options
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "options/oauth2_options.hpp"
+#include "output/secrets.hpp"
+
+using namespace mailprobe;
+namespace fs = std::filesystem;
+
+namespace {
+
+OptionSet side_options() {
+    OptionSet o("check_test", "Test plugin");
+    o.value("smtp-auth-mech", 0, "MECH", "mechanism");
+    add_token_options(o, "smtp");
+    return o;
+}
+
+ParsedOptions parse(std::initializer_list<const char*> args) {
+    std::vector<const char*> argv{"check_test"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return side_options().parse(static_cast<int>(argv.size()), argv.data());
+}
+
+struct TokenFile {
+    fs::path path = fs::temp_directory_path() / ("mp-token-" + std::to_string(::getpid()));
+    explicit TokenFile(const std::string& content) {
+        std::ofstream(path) << content;
+        fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+    }
+    ~TokenFile() { fs::remove(path); }
+};
+
+std::string usage_error(const ParsedOptions& p, const std::string& user = "probe@example.org") {
+    std::vector<std::string> warnings;
+    try {
+        bearer_credentials(p, "smtp", user, warnings);
+    } catch (const UsageError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(token_file_with_bearer_mechanism) {
+    TokenFile f("eyJ.abc-_~+/=\n");
+    auto p = parse({"--smtp-auth-mech", "xoauth2", "--smtp-token-file", f.path.c_str()});
+    std::vector<std::string> warnings;
+    auto cred = bearer_credentials(p, "smtp", "probe@example.org", warnings);
+    BOOST_REQUIRE(cred.has_value());
+    BOOST_TEST(cred->secret == "eyJ.abc-_~+/=");
+    BOOST_TEST(cred->mechanism == "XOAUTH2");
+    BOOST_TEST(cred->user == "probe@example.org");
+    BOOST_TEST((cred->kind == curl::AuthKind::bearer));
+    BOOST_TEST(warnings.empty());
+    BOOST_TEST(secrets::scrub("token eyJ.abc-_~+/= here") == "token ******** here");
+}
+
+BOOST_AUTO_TEST_CASE(token_from_environment) {
+    ::setenv("MAILPROBE_SMTP_TOKEN", "env-token-1234", 1);
+    std::vector<std::string> warnings;
+    auto cred =
+        bearer_credentials(parse({"--smtp-auth-mech", "OAUTHBEARER"}), "smtp", "u", warnings);
+    ::unsetenv("MAILPROBE_SMTP_TOKEN");
+    BOOST_REQUIRE(cred.has_value());
+    BOOST_TEST(cred->secret == "env-token-1234");
+    BOOST_TEST(cred->mechanism == "OAUTHBEARER");
+}
+
+BOOST_AUTO_TEST_CASE(password_mechanisms_leave_the_password_path) {
+    std::vector<std::string> warnings;
+    BOOST_TEST(!bearer_credentials(parse({"--smtp-auth-mech", "PLAIN"}), "smtp", "u", warnings));
+    BOOST_TEST(!bearer_credentials(parse({}), "smtp", "u", warnings));
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_say_what_is_missing) {
+    ::unsetenv("MAILPROBE_SMTP_TOKEN");
+    TokenFile f("token-1234");
+    BOOST_TEST(usage_error(parse({"--smtp-auth-mech", "XOAUTH2"})) ==
+               "--smtp-auth-mech XOAUTH2 needs a token: --smtp-token-file FILE, "
+               "MAILPROBE_SMTP_TOKEN or --smtp-token-command");
+    BOOST_TEST(usage_error(parse({"--smtp-token-command", "/bin/echo x"})) ==
+               "--smtp-token-command needs --smtp-auth-mech XOAUTH2 or OAUTHBEARER");
+    BOOST_TEST(usage_error(parse({"--smtp-token-file", f.path.c_str()})) ==
+               "--smtp-token-file needs --smtp-auth-mech XOAUTH2 or OAUTHBEARER");
+    BOOST_TEST(
+        usage_error(parse({"--smtp-auth-mech", "XOAUTH2", "--smtp-token-file", f.path.c_str()}),
+                    "") == "--smtp-auth-mech XOAUTH2 needs --smtp-user");
+}
+
+BOOST_AUTO_TEST_CASE(tokens_that_would_break_a_protocol_line_are_refused) {
+    for (const char* bad : {"abc def", "abc\tdef", "abc\x7f", "t\xc3\xa9st"}) {
+        TokenFile f(bad);
+        std::string err = usage_error(
+            parse({"--smtp-auth-mech", "XOAUTH2", "--smtp-token-file", f.path.c_str()}));
+        BOOST_TEST(err.find("the token contains a space, control or non-ASCII character") !=
+                       std::string::npos,
+                   bad);
+    }
+}
