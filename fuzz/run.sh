@@ -23,12 +23,13 @@ CXX=${CXX:-clang++-14}
 command -v "$CXX" >/dev/null || CXX=clang++
 
 ALL_TARGETS=(fuzz_range fuzz_probe_tag fuzz_received fuzz_imap fuzz_sanitize fuzz_state
-             fuzz_secrets fuzz_transcript fuzz_certinfo)
+             fuzz_secrets fuzz_transcript fuzz_certinfo fuzz_auth_results fuzz_dsn)
 # The library code the targets exercise (pure parsers; no network, no Boost).
 CORE_SOURCES=(output/range.cpp result/status.cpp probe/probe.cpp probe/canonical.cpp
               probe/subject.cpp relay/headers.cpp
               relay/received.cpp mailbox/imap_parse.cpp output/sanitize.cpp state/codec.cpp
-              output/secrets.cpp curl/transcript.cpp curl/certinfo.cpp curl/easy.cpp)
+              output/secrets.cpp curl/transcript.cpp curl/certinfo.cpp curl/easy.cpp relay/tls.cpp
+              verdict/auth_results.cpp verdict/mime.cpp verdict/dsn.cpp)
 
 build_only=0
 targets=()

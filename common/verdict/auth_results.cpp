@@ -146,6 +146,7 @@ std::optional<MethodResult> read_resinfo(const Tokens& t, std::size_t begin, std
     method = method.substr(0, method.find('/'));
     r.method = to_lower(method);
     r.result = to_lower(t.at(res).text);
+    if (r.method.empty() || r.result.empty()) return std::nullopt;
     bool after_result = true;
     for (std::size_t k = res + 1; k < end;) {
         const Token& tok = t.at(k);

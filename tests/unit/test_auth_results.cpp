@@ -228,3 +228,11 @@ BOOST_AUTO_TEST_CASE(describe_is_safe_for_a_status_line) {
     BOOST_TEST(d.find('\n') == std::string::npos);
     BOOST_TEST(d.rfind("DKIM fail (bad ? sig??X-Injected: 1) at mx?evil", 0) == 0U);
 }
+
+BOOST_AUTO_TEST_CASE(empty_method_or_result_is_no_result) {
+    // Found by fuzz_auth_results: a quoted empty result, and a method that is only a version.
+    const auto f = parse_auth_results("mx.example.org; spf=\"\"; /1=pass; dkim=pass");
+    BOOST_TEST_REQUIRE(f.has_value());
+    BOOST_TEST_REQUIRE(f->results.size() == 1U);
+    BOOST_TEST(f->results[0].method == "dkim");
+}
