@@ -6,6 +6,7 @@
 
 #include "checks/certificate.hpp"
 #include "checks/stale_scan.hpp"
+#include "checks/verdicts.hpp"
 #include "core/error.hpp"
 #include "options/mailbox_options.hpp"
 #include "options/probe_options.hpp"
@@ -28,6 +29,7 @@ void RoundTripConfig::declare(OptionSet& o) {
     add_async_options(o);
     add_tls_trust_options(o);
     add_probe_options(o);
+    add_verdict_options(o);
 }
 
 RoundTripConfig RoundTripConfig::from(const ParsedOptions& p) {
@@ -44,6 +46,7 @@ RoundTripConfig RoundTripConfig::from(const ParsedOptions& p) {
     c.keep = p.has("keep");
     c.async = async_options_from(p);
     c.identity = probe_identity_from(p, default_probe_name(c.smtp), c.warnings);
+    c.verdicts = verdict_config_from(p);
     return c;
 }
 
@@ -165,6 +168,7 @@ CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
             seconds_datum("delivery", run.delivery_s, &c.standard.thresholds));
         result.perfdata.push_back(seconds_datum("mailbox_search", run.arrival->search_s));
         if (!c.keep) result.perfdata.push_back(seconds_datum("mailbox_delete", run.delete_s));
+        add_delivery_verdicts(result, run.arrival->found.header, c.verdicts);
     }
     if (run.stale_removed > 0) {
         result.summary += "; removed " + std::to_string(run.stale_removed) + " stale probes";
@@ -181,6 +185,7 @@ AsyncOutcome run_roundtrip_async(const RoundTripConfig& c) {
                        c.async,    &c.smtp,   c.async.wait_given ? c.wait_s : 0.0,
                        c.keep};
     auto out = run_async(params);
+    if (out.delivered_header) add_delivery_verdicts(out.result, *out.delivered_header, c.verdicts);
     for (const auto& w : c.warnings)
         out.result.details.insert(out.result.details.begin(), "note: " + w);
     return out;

@@ -4,10 +4,11 @@
 #include <optional>
 
 #include "checks/async_check.hpp"
+#include "checks/mail_send.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "checks/probe_sender.hpp"
-#include "checks/mail_send.hpp"
 #include "mailbox/session.hpp"
+#include "options/verdict_options.hpp"
 
 namespace mailprobe::checks {
 
@@ -19,6 +20,7 @@ struct RoundTripConfig {
     double wait_s = 30;
     bool keep = false;
     AsyncOptions async;
+    VerdictConfig verdicts;
     std::vector<std::string> warnings;
 
     static const StandardDefaults& defaults();
