@@ -45,7 +45,7 @@ CheckResult auth_result(const verdict::AuthVerdicts& v, const VerdictConfig& con
     r.summary = failed.empty() ? "auth: " + joined : failed;
     if (!failed.empty()) r.details.push_back("auth: " + joined);
     if (v.fields_seen == 0) {
-        r.details.push_back("the probe carries no Authentication-Results field");
+        r.details.emplace_back("the probe carries no Authentication-Results field");
     } else if (v.topmost_only) {
         r.details.push_back("only the topmost of " + std::to_string(v.fields_seen) +
                             " Authentication-Results field(s) is trusted (no --authserv-id)");
@@ -91,7 +91,7 @@ CheckResult tls_result(const std::vector<relay::Hop>& hops, const VerdictConfig&
 void add_delivery_verdicts(CheckResult& parent, const std::string& header,
                            const VerdictConfig& config) {
     if (header.empty()) {
-        parent.details.push_back(
+        parent.details.emplace_back(
             "no header of the delivered probe: no SPF/DKIM/DMARC or TLS verdicts");
         return;
     }
