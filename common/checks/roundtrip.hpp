@@ -9,6 +9,7 @@
 #include "checks/probe_sender.hpp"
 #include "mailbox/session.hpp"
 #include "options/verdict_options.hpp"
+#include "verdict/dsn.hpp"
 
 namespace mailprobe::checks {
 
@@ -37,6 +38,10 @@ struct RoundTripRun {
     std::optional<Arrival> arrival;
     double delivery_s = 0;
     double delete_s = 0;
+    std::optional<verdict::Dsn> bounce;  // a permanent failure reported for this probe
+    std::vector<verdict::Dsn> delays;    // delayed-delivery DSNs for this probe
+    int dsn_removed = 0;                 // DSNs about this probe deleted
+    int dsn_ignored = 0;                 // forged DSNs quoting our name, left alone
 };
 
 // Sends and waits; throws CheckFailure when sending or the mailbox fails.

@@ -275,6 +275,31 @@ std::optional<FoundProbe> ImapSession::find(const probe::Identity& identity, con
     return std::nullopt;
 }
 
+std::vector<RawMessage> ImapSession::new_messages_mentioning(const std::string& text,
+                                                             const Deadline& deadline) {
+    static constexpr std::size_t k_max_messages = 5;
+    if (m_uidnext == 0) return {};
+    select(m_config.folder, deadline);
+    auto uids =
+        search("UID " + std::to_string(m_uidnext) + ":* TEXT " + imap::quote(text), deadline);
+    std::erase_if(uids, [&](std::uint32_t uid) { return uid < m_uidnext; });
+    if (uids.size() > k_max_messages)
+        uids.erase(uids.begin(), uids.end() - static_cast<std::ptrdiff_t>(k_max_messages));
+    // TEXT, not BODY: Dovecot's BODY does not look into the headers of an attached
+    // message/rfc822, where a DSN quotes our X-Mailprobe field. HEADER ends with the empty
+    // line, so header + TEXT is the whole message.
+    auto headers = fetch_headers(uids, "HEADER", deadline);
+    auto bodies = fetch_headers(uids, "TEXT", deadline);
+    std::vector<RawMessage> out;
+    for (auto& h : headers) {
+        if (std::find(uids.begin(), uids.end(), h.uid) == uids.end()) continue;
+        for (auto& b : bodies) {
+            if (b.uid == h.uid) out.push_back({m_config.folder, h.uid, h.header + b.header});
+        }
+    }
+    return out;
+}
+
 void ImapSession::wait_for_change(const Deadline& until, const Deadline& deadline,
                                   bool allow_idle) {
     select(m_config.folder, deadline);

@@ -6,19 +6,24 @@ Postfix #2 (relay.test) hands mail for t33 to the MX over STARTTLS (smtp_tls_sec
 transport_maps routes t34 through a client with smtp_tls_security_level = none). The stack
 signs and verifies nothing, so no Authentication-Results field is written.
 
-Mailboxes: t33, t34 (read and emptied here); relayuser only authenticates.
+A probe to an unknown recipient through the relay bounces: the relay generates the DSN to the
+envelope sender t35.
+
+Mailboxes: t33, t34, t35 (read and emptied here); relayuser only authenticates.
 """
 
 import json
 import re
 import shutil
 import tempfile
+import time
 import unittest
 
 from mailprobe_harness import Stack, run_plugin
 
 TLS_USER = "t33"
 PLAIN_USER = "t34"
+BOUNCE_USER = "t35"
 
 
 class VerdictsTestCase(unittest.TestCase):
@@ -111,6 +116,31 @@ class VerdictsTestCase(unittest.TestCase):
         self.assertEqual((run.status_word, run.code), ("CRITICAL", 2), run.describe())
         self.assertRegex(run.first_line, r"^MAIL RELAY CRITICAL - DMARC absent; ")
         self.assertEqual(self.stack.messages(TLS_USER), [])
+
+    # ------------------------------------------------------------------ bounces
+
+    def test_bounce_from_the_relay_ends_the_wait_and_is_removed(self):
+        # The relay accepts the probe, the MX refuses the recipient: the relay returns a DSN
+        # to the envelope sender (--from BOUNCE_USER), whose mailbox the plugin reads.
+        s = self.stack
+        self.stack.empty(BOUNCE_USER)
+        args = ["-H", s.host, "-p", s.relay_submission_port, "--smtp-tls", "starttls",
+                "--cacert", s.ca, "--to", "nosuchuser@mail.test", "--from", s.address(BOUNCE_USER),
+                "--mailbox", f"imap://{s.address(BOUNCE_USER)}@{s.host}:{s.imap_port}/INBOX",
+                "--mailbox-password-file", s.password_file(BOUNCE_USER),
+                "--smtp-user", s.address("relayuser"),
+                "--smtp-password-file", s.password_file("relayuser"),
+                "--state-dir", self.state_dir, "-t", "30", "--wait", "25"]
+        started = time.monotonic()
+        run = run_plugin("check_mail_relay", args, timeout=60)
+        took = time.monotonic() - started
+        self.assertEqual((run.status_word, run.code), ("CRITICAL", 2), run.describe())
+        self.assertRegex(run.first_line, r"^MAIL RELAY CRITICAL - probe bounced by relay\.test: "
+                                         r"5\.1\.1 550 5\.1\.1 <nosuchuser@mail\.test>")
+        self.assertLess(took, 20, "the bounce must end the 25 s wait early")
+        self.assertTrue(any("removed 1 delivery status notification" in l
+                            for l in run.long_output), run.describe())
+        self.assertEqual(self.stack.messages(BOUNCE_USER), [])
 
     def test_bad_verdict_options_are_unknown(self):
         for bad in (["--require-auth", "spf,ptr"], ["--min-tls-version", "1.4"],
