@@ -1,5 +1,6 @@
 #include "relay/tls.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "relay/headers.hpp"
@@ -35,6 +36,7 @@ std::string_view word_at(std::string_view s, std::size_t pos) {
 }
 
 std::size_t skip_spaces(std::string_view s, std::size_t pos) {
+    pos = std::min(pos, s.size());  // callers step past a word end that may be the string end
     while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\t')) ++pos;
     return pos;
 }

@@ -149,3 +149,16 @@ BOOST_AUTO_TEST_CASE(cipher_text_is_made_safe) {
     BOOST_TEST(d.find('|') == std::string::npos);
     BOOST_TEST(d.size() <= 8 + 80);
 }
+
+BOOST_AUTO_TEST_CASE(exim_note_at_the_very_end) {
+    // Found by fuzz_received: "(TLS1.2" closing the field without ')' read past its end.
+    for (const std::string v :
+         {"from a by b with esmtps (TLS1.2", "from a by b with esmtps (TLS1.3)",
+          "from a by b (using TLSv1.3", "from a by b (version=TLS1_2"}) {
+        BOOST_TEST_CONTEXT(v) {
+            const auto r = parse_received(v);
+            BOOST_TEST_REQUIRE(r.has_value());
+            BOOST_TEST(r->tls.encrypted());
+        }
+    }
+}
