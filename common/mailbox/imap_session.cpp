@@ -286,16 +286,12 @@ std::vector<RawMessage> ImapSession::new_messages_mentioning(const std::string& 
     if (uids.size() > k_max_messages)
         uids.erase(uids.begin(), uids.end() - static_cast<std::ptrdiff_t>(k_max_messages));
     // TEXT, not BODY: Dovecot's BODY does not look into the headers of an attached
-    // message/rfc822, where a DSN quotes our X-Mailprobe field. HEADER ends with the empty
-    // line, so header + TEXT is the whole message.
-    auto headers = fetch_headers(uids, "HEADER", deadline);
-    auto bodies = fetch_headers(uids, "TEXT", deadline);
+    // message/rfc822, where a DSN quotes our X-Mailprobe field. The first k_verify_bytes hold
+    // a DSN's notification, status part and the returned header.
     std::vector<RawMessage> out;
-    for (auto& h : headers) {
-        if (std::find(uids.begin(), uids.end(), h.uid) == uids.end()) continue;
-        for (auto& b : bodies) {
-            if (b.uid == h.uid) out.push_back({m_config.folder, h.uid, h.header + b.header});
-        }
+    for (auto& f : fetch_messages(uids, deadline)) {
+        if (std::find(uids.begin(), uids.end(), f.uid) == uids.end()) continue;
+        out.push_back(RawMessage{m_config.folder, f.uid, std::move(f.message)});
     }
     return out;
 }

@@ -182,6 +182,8 @@ void read_plain_bounce(std::string_view header, std::string_view text, Dsn& d) {
             while (!copy.empty() && (copy.front() == '\r' || copy.front() == '\n'))
                 copy.remove_prefix(1);
             d.returned_header = std::string(split_entity(copy).header);
+            d.returned_message = std::string(copy);
+            d.returned_body = !split_entity(copy).body.empty();
             break;
         }
     }
@@ -243,6 +245,8 @@ std::optional<Dsn> parse_dsn(std::string_view message) {
             d.standard = true;
         } else if (is_returned_type(ct.type) && d.returned_header.empty()) {
             d.returned_header = std::string(split_entity(part.body).header);
+            d.returned_message = std::string(part.body);
+            d.returned_body = ct.type == "message/rfc822" || ct.type == "message/global";
         } else if (ct.type == "text/plain" && !have_text) {
             first_text = part.body;
             have_text = true;
@@ -251,6 +255,8 @@ std::optional<Dsn> parse_dsn(std::string_view message) {
     if (d.standard) return d;
     if (!looks_like_bounce(top.header)) return std::nullopt;
     d.returned_header.clear();
+    d.returned_message.clear();
+    d.returned_body = false;
     read_plain_bounce(top.header, have_text ? first_text : top.body, d);
     return d;
 }
@@ -261,18 +267,22 @@ DsnReference refers_to(const Dsn& dsn, const probe::Identity& identity,
         return std::find(awaited_ids.begin(), awaited_ids.end(), id) != awaited_ids.end();
     };
     bool forged = false;
+    std::string headers_only;
     const std::string digest = identity.name_digest();
     for (const auto& value :
          relay::header_values(dsn.returned_header, std::string(probe::k_header), 5)) {
         const auto p = probe::parse_header_value(value);
-        if (!p || p->name_digest != digest) continue;  // another check's probe
-        if (!probe::verify(identity, *p)) {
-            forged = true;
-        } else if (awaited(p->id)) {
-            return {DsnMatch::ours, p->id};
+        if (!p || p->name_digest != digest || !awaited(p->id)) continue;  // not this run's
+        if (!dsn.returned_body) {
+            headers_only = p->id;  // the tag covers the body: cannot be proven
+            continue;
         }
+        const auto verified = probe::verify_message(identity, dsn.returned_message);
+        if (verified && verified->id == p->id) return {DsnMatch::ours, p->id};
+        forged = true;
     }
     if (forged) return {DsnMatch::forged, {}};
+    if (!headers_only.empty()) return {DsnMatch::ours_unverified, headers_only};
     const std::string id = verp_id(dsn.verp_to);
     if (!id.empty() && awaited(id)) return {DsnMatch::ours_unverified, id};
     return {};

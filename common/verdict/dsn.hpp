@@ -18,14 +18,16 @@ enum class DsnAction { failed, delayed, delivered, relayed, expanded, unknown };
 
 struct Dsn {
     DsnAction action = DsnAction::unknown;
-    std::string reporting_mta;    // "mx2.example.org" ("dns;" removed); may be empty
-    std::string status;           // "5.1.1"; empty when none was found
-    std::string diagnostic;       // "550 5.1.1 <x@y>: ..." ("smtp;" removed); may be empty
-    std::string final_recipient;  // "nobody@example.org" ("rfc822;" removed)
-    std::string returned_header;  // header block of the returned message (or the text that
-                                  // follows a bounce's "copy of the message" marker)
-    std::string verp_to;          // the bounce's own To/Delivered-To (for VERP matching)
-    bool standard = false;        // RFC 3464, not a plain-text bounce
+    std::string reporting_mta;     // "mx2.example.org" ("dns;" removed); may be empty
+    std::string status;            // "5.1.1"; empty when none was found
+    std::string diagnostic;        // "550 5.1.1 <x@y>: ..." ("smtp;" removed); may be empty
+    std::string final_recipient;   // "nobody@example.org" ("rfc822;" removed)
+    std::string returned_header;   // header block of the returned message (or the text that
+                                   // follows a bounce's "copy of the message" marker)
+    std::string returned_message;  // the returned message as far as it came back
+    bool returned_body = false;    // it includes the body (not headers only)
+    std::string verp_to;           // the bounce's own To/Delivered-To (for VERP matching)
+    bool standard = false;         // RFC 3464, not a plain-text bounce
 };
 
 // nullopt when the message is not a DSN: no delivery-status part and none of the plain-text
@@ -35,8 +37,9 @@ std::optional<Dsn> parse_dsn(std::string_view message);
 
 enum class DsnMatch {
     not_ours,         // about someone else's mail (or an older probe of ours)
-    ours,             // the returned header carries our verified tag for an awaited probe id
-    ours_unverified,  // only the VERP address names an awaited probe: report, never delete
+    ours,             // the returned message verifies as our awaited probe (tag over it)
+    ours_unverified,  // headers only, or only the VERP address, name an awaited probe:
+                      // reported, never deleted
     forged,           // quotes a tag in our name that does not verify: ignore, never delete
 };
 
