@@ -1,5 +1,5 @@
 // The header and Received parsers on an untrusted header block: header_values, unfold,
-// parse_received, parse_date, received_path and describe_path.
+// parse_received (with the TLS note of each hop), parse_date, received_path and describe_path.
 #include "fuzz_common.hpp"
 #include "relay/headers.hpp"
 #include "relay/received.hpp"
@@ -16,7 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(relay::header_values(text, "Received", 2).size() <= 2);
     for (const auto& v : values) {
         FUZZ_CHECK(v.size() <= relay::max_field_bytes);
-        (void)relay::parse_received(v);
+        if (auto r = relay::parse_received(v)) {
+            FUZZ_CHECK(fuzz::status_line_safe(relay::describe_tls(r->tls)));
+            FUZZ_CHECK(!r->tls.version || r->tls.transport == relay::Transport::tls);
+        }
     }
     auto hops = relay::received_path(text);
     FUZZ_CHECK(hops.size() <= relay::max_received_fields);

@@ -71,7 +71,32 @@ SEEDS = {
                       "Received: from a by b; Sat, 31 Dec 1999 23:59:60 +1400; x; y; z\n\n",
                       "Date: Fri, 27 Nov 2026 17:32:05 Z\n"
                       "Received: from a\n\tby b\n\t(via c) with ESMTPS (TLS1.3) id q for <x@y>; Mon, 1 Jan 2024 0:0:0 A\n\n",
-                      "Received: from a by b; 29 Feb 2023 10:00:00 +0000\n\n"],
+                      "Received: from a by b; 29 Feb 2023 10:00:00 +0000\n\n",
+                      "Received: from a (b [1.2.3.4]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))"
+                      " by c (Postfix) with ESMTPS id X; 1 Jan 2024 00:00 -0500\n\n",
+                      "Received: from a by b with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_X) id 15.2; "
+                      "1 Jan 2024 00:00 -0500\n\n",
+                      "Received: from a by b with esmtps (TLS1.2:ECDHE_RSA:256) (TLS1.3) tls X (TLS) (SSL; x\n\n"],
+    "fuzz_auth_results": [
+        "Authentication-Results: mx.example.org; dkim=pass header.d=a.example header.b=\"x/y\";\r\n"
+        "\tspf=pass (mx.example.org: domain of a@a.example designates 192.0.2.1) smtp.mailfrom=a@a.example;\r\n"
+        "\tdmarc=fail (p=reject dis=none) header.from=a.example\r\n\r\n",
+        "Authentication-Results: spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=a.example; dkim=none "
+        "(message not signed) header.d=none;dmarc=none action=none header.from=a.example;compauth=pass reason=100\n\n",
+        "ARC-Authentication-Results: i=1; mx.google.com; arc=none; dkim/1=pass; spf=pass reason=\"a;b\"\n"
+        "Authentication-Results: example.org 1; none\n\n",
+        "Authentication-Results: (c) \"q\\\"id\" (c) ; (c) = ; ; a.b=c ; x=y (unclosed; z=w\n\n"],
+    "fuzz_dsn": [
+        "From: MAILER-DAEMON@relay.test\nContent-Type: multipart/report; report-type=delivery-status;"
+        " boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nsorry\n--B\nContent-Type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; relay.test\n\nFinal-Recipient: rfc822; x@y\nAction: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 no\n\n--B\nContent-Type: message/rfc822\n\n" + POSTFIX_HEADER + "--B--\n",
+        "X-Failed-Recipients: x@y\nFrom: Mail Delivery System <Mailer-Daemon@mx.test>\nSubject: Mail delivery failed\n\n"
+        "  x@y\n    550 5.1.1 <x@y>: rejected\n------ This is a copy of the message, including all the headers. ------\n\n"
+        + POSTFIX_HEADER,
+        "To: probe+0123456789abcdef0123456789abcdef@example.org\nSubject: Undeliverable: x\n"
+        "Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/alternative; boundary=b\n\n"
+        "--b\n\nx\n--b--\n--a\nContent-Type: message/global-delivery-status\n\nAction: delayed\nStatus: 4.4.1\n--a\n"],
     "fuzz_imap": ["* SEARCH 1 2 3\n* SEARCH\n* SEARCH 4000000000 4294967295\n* SEARCH 0",
                   "* 3 FETCH (UID 17 INTERNALDATE \"27-Nov-2026 17:32:05 +0000\" BODY[HEADER] {345}",
                   "* 3 FETCH (FLAGS (\\Seen) UID 4 BODY[HEADER] {0}\n* 1 FETCH (UID 99999999999)",

@@ -30,7 +30,8 @@ int remove_stale_probes(mailbox::MailboxSession& session, const probe::Identity&
 std::optional<Arrival> wait_for_probe(mailbox::MailboxSession& session,
                                       const mailbox::MailboxConfig& config,
                                       const probe::Identity& identity, const std::string& id,
-                                      const Deadline& wait_until, const Deadline& deadline) {
+                                      const Deadline& wait_until, const Deadline& deadline,
+                                      const std::function<bool()>& give_up) {
     auto poll = std::chrono::milliseconds(static_cast<std::int64_t>(config.poll_interval_s * 1000));
     // Most deliveries take tens of milliseconds, and Dovecot holds IDLE notifications back
     // for half a second: look a few times at short, growing intervals before settling
@@ -49,7 +50,7 @@ std::optional<Arrival> wait_for_probe(mailbox::MailboxSession& session,
             }
             return a;
         }
-        if (wait_until.expired()) return std::nullopt;
+        if (wait_until.expired() || (give_up && give_up())) return std::nullopt;
         if (quick < std::size(k_quick_ms) && std::chrono::milliseconds(k_quick_ms[quick]) < poll) {
             auto pause = std::chrono::milliseconds(k_quick_ms[quick++]);
             session.wait_for_change(wait_until.capped(pause), deadline, false);

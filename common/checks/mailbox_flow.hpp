@@ -2,6 +2,7 @@
 // The mailbox half shared by check_mail_roundtrip, check_mail_relay and
 // check_mailbox_receive: log in, clear our stale probes, wait for one probe, delete it.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -27,11 +28,13 @@ struct Arrival {
 };
 
 // Looks for the probe now, then after each change notification (IDLE) or poll interval,
-// until wait_until passes.
+// until wait_until passes, or until `give_up` (asked after each look that did not find it)
+// says so, e.g. because the probe bounced.
 std::optional<Arrival> wait_for_probe(mailbox::MailboxSession& session,
                                       const mailbox::MailboxConfig& config,
                                       const probe::Identity& identity, const std::string& id,
-                                      const Deadline& wait_until, const Deadline& deadline);
+                                      const Deadline& wait_until, const Deadline& deadline,
+                                      const std::function<bool()>& give_up = {});
 
 // What the mailbox stage reports, kept after the session is closed.
 struct MailboxStage {

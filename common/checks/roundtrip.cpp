@@ -4,8 +4,10 @@
 #include <mutex>
 #include <thread>
 
+#include "checks/bounce_watch.hpp"
 #include "checks/certificate.hpp"
 #include "checks/stale_scan.hpp"
+#include "checks/verdicts.hpp"
 #include "core/error.hpp"
 #include "options/mailbox_options.hpp"
 #include "options/probe_options.hpp"
@@ -28,6 +30,7 @@ void RoundTripConfig::declare(OptionSet& o) {
     add_async_options(o);
     add_tls_trust_options(o);
     add_probe_options(o);
+    add_verdict_options(o);
 }
 
 RoundTripConfig RoundTripConfig::from(const ParsedOptions& p) {
@@ -44,6 +47,7 @@ RoundTripConfig RoundTripConfig::from(const ParsedOptions& p) {
     c.keep = p.has("keep");
     c.async = async_options_from(p);
     c.identity = probe_identity_from(p, default_probe_name(c.smtp), c.warnings);
+    c.verdicts = verdict_config_from(p);
     return c;
 }
 
@@ -69,6 +73,21 @@ private:
     std::condition_variable m_cv;
     int m_state = 0;
 };
+
+// Delayed-delivery DSNs make the run WARNING (named first on line 1); what was deleted
+// or left alone is said in the long output.
+void add_dsn_notes(CheckResult& result, const RoundTripRun& run) {
+    if (!run.delays.empty()) {
+        result.status = worst(result.status, Status::warning);
+        result.summary = verdict::describe(run.delays.front()) + "; " + result.summary;
+    }
+    if (run.dsn_removed > 0)
+        result.details.push_back("removed " + std::to_string(run.dsn_removed) +
+                                 " delivery status notification(s) about this probe");
+    if (run.dsn_ignored > 0)
+        result.details.push_back("ignored " + std::to_string(run.dsn_ignored) +
+                                 " DSN(s) quoting a probe tag that does not verify");
+}
 
 double seconds_between(SteadyTime from, SteadyTime to) {
     return std::chrono::duration<double>(to - from).count();
@@ -113,8 +132,12 @@ RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadlin
     auto wait_ms = static_cast<std::int64_t>((c.wait_s - deadline.elapsed_s()) * 1000);
     Deadline wait_until =
         deadline.capped(std::chrono::milliseconds(std::max<std::int64_t>(0, wait_ms)));
-    run.arrival =
-        wait_for_probe(*session, c.mailbox, c.identity, run.probe.id, wait_until, deadline);
+    BounceWatch bounces(*session, c.identity, run.probe.id);
+    run.arrival = wait_for_probe(*session, c.mailbox, c.identity, run.probe.id, wait_until,
+                                 deadline, [&] { return bounces.check(deadline); });
+    run.bounce = bounces.failed();
+    run.delays = bounces.delayed();
+    run.dsn_ignored = bounces.ignored();
     if (run.arrival) {
         run.delivery_s =
             std::max(0.0, seconds_between(run.sent.outcome.accepted_at, run.arrival->visible_at));
@@ -123,6 +146,10 @@ RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadlin
             session->remove({run.arrival->found}, deadline);
             run.delete_s = seconds_between(t0, std::chrono::steady_clock::now());
         }
+    }
+    if (!c.keep && !bounces.deletable().empty()) {
+        session->remove(bounces.deletable(), deadline);
+        run.dsn_removed = static_cast<int>(bounces.deletable().size());
     }
     session->close(deadline);
     run.mailbox = mailbox_stage(*session, login);
@@ -141,7 +168,12 @@ CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
         result.details.push_back("removed " + std::to_string(run.stale_removed) +
                                  " stale probe(s) of earlier runs");
     }
-    if (!run.arrival) {
+    if (!run.arrival && run.bounce) {
+        result.status = Status::critical;
+        result.summary = verdict::describe(*run.bounce);
+        result.details.push_back("probe " + run.probe.id + " sent " +
+                                 clock_time(run.probe.sent_ms) + " via " + run.sent.via);
+    } else if (!run.arrival) {
         result.status = Status::critical;
         result.summary = "probe " + run.probe.id + " sent " + clock_time(run.probe.sent_ms) +
                          " via " + run.sent.via + " not in " + c.mailbox.display() + " after " +
@@ -165,7 +197,9 @@ CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
             seconds_datum("delivery", run.delivery_s, &c.standard.thresholds));
         result.perfdata.push_back(seconds_datum("mailbox_search", run.arrival->search_s));
         if (!c.keep) result.perfdata.push_back(seconds_datum("mailbox_delete", run.delete_s));
+        add_delivery_verdicts(result, run.arrival->found.header, c.verdicts);
     }
+    add_dsn_notes(result, run);
     if (run.stale_removed > 0) {
         result.summary += "; removed " + std::to_string(run.stale_removed) + " stale probes";
     }
@@ -181,6 +215,7 @@ AsyncOutcome run_roundtrip_async(const RoundTripConfig& c) {
                        c.async,    &c.smtp,   c.async.wait_given ? c.wait_s : 0.0,
                        c.keep};
     auto out = run_async(params);
+    if (out.delivered_header) add_delivery_verdicts(out.result, *out.delivered_header, c.verdicts);
     for (const auto& w : c.warnings)
         out.result.details.insert(out.result.details.begin(), "note: " + w);
     return out;

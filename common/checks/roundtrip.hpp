@@ -4,10 +4,12 @@
 #include <optional>
 
 #include "checks/async_check.hpp"
+#include "checks/mail_send.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "checks/probe_sender.hpp"
-#include "checks/mail_send.hpp"
 #include "mailbox/session.hpp"
+#include "options/verdict_options.hpp"
+#include "verdict/dsn.hpp"
 
 namespace mailprobe::checks {
 
@@ -19,6 +21,7 @@ struct RoundTripConfig {
     double wait_s = 30;
     bool keep = false;
     AsyncOptions async;
+    VerdictConfig verdicts;
     std::vector<std::string> warnings;
 
     static const StandardDefaults& defaults();
@@ -35,6 +38,10 @@ struct RoundTripRun {
     std::optional<Arrival> arrival;
     double delivery_s = 0;
     double delete_s = 0;
+    std::optional<verdict::Dsn> bounce;  // a permanent failure reported for this probe
+    std::vector<verdict::Dsn> delays;    // delayed-delivery DSNs for this probe
+    int dsn_removed = 0;                 // DSNs about this probe deleted
+    int dsn_ignored = 0;                 // forged DSNs quoting our name, left alone
 };
 
 // Sends and waits; throws CheckFailure when sending or the mailbox fails.

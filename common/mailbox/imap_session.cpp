@@ -275,6 +275,27 @@ std::optional<FoundProbe> ImapSession::find(const probe::Identity& identity, con
     return std::nullopt;
 }
 
+std::vector<RawMessage> ImapSession::new_messages_mentioning(const std::string& text,
+                                                             const Deadline& deadline) {
+    static constexpr std::size_t k_max_messages = 5;
+    if (m_uidnext == 0) return {};
+    select(m_config.folder, deadline);
+    auto uids =
+        search("UID " + std::to_string(m_uidnext) + ":* TEXT " + imap::quote(text), deadline);
+    std::erase_if(uids, [&](std::uint32_t uid) { return uid < m_uidnext; });
+    if (uids.size() > k_max_messages)
+        uids.erase(uids.begin(), uids.end() - static_cast<std::ptrdiff_t>(k_max_messages));
+    // TEXT, not BODY: Dovecot's BODY does not look into the headers of an attached
+    // message/rfc822, where a DSN quotes our X-Mailprobe field. The first k_verify_bytes hold
+    // a DSN's notification, status part and the returned header.
+    std::vector<RawMessage> out;
+    for (auto& f : fetch_messages(uids, deadline)) {
+        if (std::find(uids.begin(), uids.end(), f.uid) == uids.end()) continue;
+        out.push_back(RawMessage{m_config.folder, f.uid, std::move(f.message)});
+    }
+    return out;
+}
+
 void ImapSession::wait_for_change(const Deadline& until, const Deadline& deadline,
                                   bool allow_idle) {
     select(m_config.folder, deadline);

@@ -32,6 +32,9 @@ public:
     std::vector<std::string> notes() const override { return m_notes; }
     std::optional<std::uint32_t> flagged_probes() const override;
 
+    std::vector<RawMessage> new_messages_mentioning(const std::string& text,
+                                                    const Deadline& deadline) override;
+
 private:
     using Untagged = std::function<void(const std::string& line, const std::string* literal)>;
     struct Response {

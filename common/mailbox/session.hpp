@@ -48,6 +48,13 @@ struct FoundProbe {
     std::optional<std::int64_t> arrived_ms;  // IMAP INTERNALDATE: when the mailbox got it
 };
 
+// A whole message (header and body), e.g. a delivery status notification.
+struct RawMessage {
+    std::string folder;
+    std::uint32_t ref = 0;  // IMAP UID
+    std::string text;
+};
+
 class MailboxSession {
 public:
     using Clock = std::chrono::steady_clock;
@@ -74,6 +81,12 @@ public:
     // IDLE support) it simply lets the time pass.
     virtual void wait_for_change(const Deadline& until, const Deadline& deadline,
                                  bool allow_idle) = 0;
+    // Messages that arrived in the main folder since open() whose body mentions `text` (at
+    // most a few, newest first). IMAP only: POP3 sessions return none.
+    virtual std::vector<RawMessage> new_messages_mentioning(const std::string& /*text*/,
+                                                            const Deadline& /*deadline*/) {
+        return {};
+    }
     // Deletes exactly these messages (verified probes only, by UID / number).
     virtual void remove(const std::vector<FoundProbe>& probes, const Deadline& deadline) = 0;
     virtual void close(const Deadline& deadline) noexcept = 0;

@@ -161,6 +161,7 @@ std::optional<Received> parse_received(std::string_view unfolded_value) {
     r.with_detail = std::move(parts[c_with].detail);
     r.id = strip_angles(parts[c_id].value);
     r.for_addr = strip_angles(parts[c_for].value);
+    r.tls = detect_tls(clauses, r.with);
     return r;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "relay/headers.hpp"
+#include "relay/tls.hpp"
 
 namespace mailprobe::relay {
 
@@ -27,6 +28,7 @@ struct Received {
     std::string id;           // queue id, angle brackets removed
     std::string for_addr;     // "for <x@y>" address without brackets, may be empty
     std::optional<std::int64_t> time;  // the date after the last ';' outside comments
+    TlsInfo tls;                       // whether this hop was encrypted (relay/tls.hpp)
 };
 
 // One unfolded Received value -> its clauses; nullopt for empty/garbage (no clause, no date)

@@ -30,6 +30,9 @@ MBOX = [("mailbox_connect", "Mailbox connect", False), ("mailbox_tls", "Mailbox 
 # only with --cert-days (add it to the key to use them); days, no unit
 CERT_SMTP = [("smtp_cert_days", "SMTP certificate days left", True, "")]
 CERT_MBOX = [("mailbox_cert_days", "Mailbox certificate days left", True, "")]
+# what the receiving side wrote into the delivered probe: 1 = pass, 0 = anything else
+VERDICTS = [("auth_spf", "SPF pass", True, ""), ("auth_dkim", "DKIM pass", True, ""),
+            ("auth_dmarc", "DMARC pass", True, ""), ("hops_without_tls", "Hops without TLS", True, "")]
 
 templates = [
     dict(tech="Mailprobe mail send", plugin="check_mail_send", short="mail_send",
@@ -67,7 +70,7 @@ templates = [
          metrics=[("delivery", "Delivery time", False, "s"), ("time", "Total time", False, "s")]
                  + [(k, n, o, "s") for k, n, o in SEND + MBOX]
                  + [("mailbox_search", "Mailbox search", True, "s"), ("mailbox_delete", "Probe deletion", True, "s"),
-                    ("stale_removed", "Stale probes removed", True, "")] + CERT_SMTP + CERT_MBOX),
+                    ("stale_removed", "Stale probes removed", True, "")] + VERDICTS + CERT_SMTP + CERT_MBOX),
     dict(tech="Mailprobe mail relay", plugin="check_mail_relay", short="relay",
          title="Mail relay",
          desc="Sends a tagged probe through the host (an authenticated smarthost) and waits for it in the final mailbox; every Received hop is measured (check_mail_relay --output json).",
@@ -94,7 +97,7 @@ templates = [
          metrics=[("delivery", "Delivery time", False, "s"), ("time", "Total time", False, "s")]
                  + [(k, n, o, "s") for k, n, o in SEND + MBOX]
                  + [("mailbox_search", "Mailbox search", True, "s"), ("mailbox_delete", "Probe deletion", True, "s"),
-                    ("stale_removed", "Stale probes removed", True, "")] + CERT_SMTP + CERT_MBOX,
+                    ("stale_removed", "Stale probes removed", True, "")] + VERDICTS + CERT_SMTP + CERT_MBOX,
          hops=True),
     dict(tech="Mailprobe mailbox receive", plugin="check_mailbox_receive", short="receive",
          title="Mailbox receive",

@@ -494,6 +494,8 @@ myorigin = relay.test
 smtpd_banner = \$myhostname ESMTP Postfix (mailprobe test relay)
 relayhost = [127.0.0.1]:$P_SMTP
 smtp_tls_security_level = may
+# t34 is relayed to the MX without TLS (an unencrypted relay hop for the TLS verdict tests)
+transport_maps = inline:{ {t34@$DOMAIN=plainrelay:[127.0.0.1]:$P_SMTP} }
 local_transport = error:5.1.1 local delivery is disabled in the test relay
 smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
 EOF
@@ -512,6 +514,8 @@ $P_RELAY_SUBMISSION inet n -    n       -       -       smtpd
   -o smtpd_helo_restrictions=
   -o smtpd_sender_restrictions=\$mp_submission_sender_restrictions
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+plainrelay unix -       -       n       -       -       smtp
+  -o smtp_tls_security_level=none
 EOF
     postfix_master_common
   } >"$p2/master.cf"

@@ -1,0 +1,156 @@
+"""Delivery verdicts on the real relay chain (issue 14): TLS on every hop from the probe's
+Received fields, and the SPF/DKIM/DMARC verdicts from its Authentication-Results fields.
+
+Postfix #2 (relay.test) hands mail for t33 to the MX over STARTTLS (smtp_tls_security_level
+= may; the MX records "(using TLSv1.3 with cipher ...)"), and mail for t34 without TLS (its
+transport_maps routes t34 through a client with smtp_tls_security_level = none). The stack
+signs and verifies nothing, so no Authentication-Results field is written.
+
+A probe to an unknown recipient through the relay bounces: the relay generates the DSN to the
+envelope sender t35.
+
+Mailboxes: t33, t34, t35 (read and emptied here); relayuser only authenticates.
+"""
+
+import json
+import re
+import shutil
+import tempfile
+import time
+import unittest
+
+from mailprobe_harness import Stack, run_plugin
+
+TLS_USER = "t33"
+PLAIN_USER = "t34"
+BOUNCE_USER = "t35"
+
+
+class VerdictsTestCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = Stack()
+        cls.state_dir = tempfile.mkdtemp(prefix="mp-verdicts-")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.state_dir, ignore_errors=True)
+
+    def setUp(self):
+        for user in (TLS_USER, PLAIN_USER):
+            self.stack.empty(user)
+
+    def relay(self, user, *extra, plugin="check_mail_relay"):
+        s = self.stack
+        args = ["-H", s.host, "-p", s.relay_submission_port, "--smtp-tls", "starttls",
+                "--cacert", s.ca, "--to", s.address(user),
+                "--mailbox", f"imap://{s.address(user)}@{s.host}:{s.imap_port}/INBOX",
+                "--mailbox-password-file", s.password_file(user),
+                "--smtp-user", s.address("relayuser"),
+                "--smtp-password-file", s.password_file("relayuser"),
+                "--state-dir", self.state_dir, "-t", "30", "--wait", "20"]
+        return run_plugin(plugin, args + list(extra), timeout=60)
+
+    def tls_hops(self, lines):
+        return [l.strip() for l in lines if re.match(r"\s*tls hop \d+: ", l)]
+
+    # ------------------------------------------------------------------ TLS per hop
+
+    def test_relay_hop_with_tls(self):
+        run = self.relay(TLS_USER, "--require-tls", "--min-tls-version", "1.2")
+        self.assertEqual(run.status_word, "OK", run.describe())
+        hops = self.tls_hops(run.long_output)
+        self.assertGreaterEqual(len(hops), 2, run.describe())
+        self.assertRegex(hops[0], r"^tls hop 1: \S+ -> relay\.test: TLS", run.describe())
+        self.assertRegex(hops[1], r"^tls hop 2: relay\.test -> mx\.mail\.test: TLSv1\.[23] \S+",
+                         run.describe())
+        self.assertEqual(run.perfdata["hops_without_tls"].value, 0)
+        self.assertEqual(self.stack.messages(TLS_USER), [])
+
+    def test_relay_hop_without_tls(self):
+        run = self.relay(PLAIN_USER)  # reported, not judged
+        self.assertEqual(run.status_word, "OK", run.describe())
+        hops = self.tls_hops(run.long_output)
+        self.assertRegex(hops[1], r"^tls hop 2: relay\.test -> mx\.mail\.test: no TLS$",
+                         run.describe())
+        self.assertEqual(run.perfdata["hops_without_tls"].value, 1)
+
+        run = self.relay(PLAIN_USER, "--require-tls")
+        self.assertEqual((run.status_word, run.code), ("WARNING", 1), run.describe())
+        self.assertRegex(run.first_line, r"^MAIL RELAY WARNING - hop 2 \(relay\.test -> "
+                                         r"mx\.mail\.test\) without TLS; probe delivered in ")
+        run = self.relay(PLAIN_USER, "--require-tls-critical")
+        self.assertEqual((run.status_word, run.code), ("CRITICAL", 2), run.describe())
+        self.assertIn("hop 2 (relay.test -> mx.mail.test) without TLS", run.first_line)
+        # --min-tls-version alone does not judge a hop that has no TLS version at all
+        run = self.relay(PLAIN_USER, "--min-tls-version", "1.3")
+        self.assertEqual(run.status_word, "OK", run.describe())
+        self.assertEqual(self.stack.messages(PLAIN_USER), [])
+
+    def test_json_carries_hops_and_verdicts_for_the_round_trip_too(self):
+        run = self.relay(TLS_USER, "--output", "json", plugin="check_mail_roundtrip")
+        doc = json.loads(run.stdout)
+        self.assertEqual(doc["state"], "OK", run.stdout)
+        self.assertTrue(any(re.search(r"tls hop 2: relay\.test -> mx\.mail\.test: TLSv1", d)
+                            for d in doc["details"]), run.stdout)
+        for label in ("auth_spf", "auth_dkim", "auth_dmarc", "hops_without_tls"):
+            self.assertIn(label, doc["metrics"], run.stdout)
+        self.assertEqual(doc["metrics"]["auth_dkim"], 0)
+
+    # ------------------------------------------------------------------ SPF/DKIM/DMARC
+
+    def test_auth_verdicts_without_authentication_results(self):
+        run = self.relay(TLS_USER)
+        self.assertEqual(run.status_word, "OK", run.describe())
+        for label in ("auth_spf", "auth_dkim", "auth_dmarc"):
+            self.assertEqual(run.perfdata[label].value, 0, run.describe())
+        self.assertTrue(any("SPF absent, DKIM absent, DMARC absent" in l
+                            for l in run.long_output), run.describe())
+        self.assertTrue(any("no Authentication-Results field" in l for l in run.long_output),
+                        run.describe())
+
+        run = self.relay(TLS_USER, "--require-auth", "dkim,spf")
+        self.assertEqual((run.status_word, run.code), ("WARNING", 1), run.describe())
+        self.assertRegex(run.first_line, r"^MAIL RELAY WARNING - SPF absent; probe delivered in ")
+        run = self.relay(TLS_USER, "--require-auth", "dmarc", "--require-auth-critical")
+        self.assertEqual((run.status_word, run.code), ("CRITICAL", 2), run.describe())
+        self.assertRegex(run.first_line, r"^MAIL RELAY CRITICAL - DMARC absent; ")
+        self.assertEqual(self.stack.messages(TLS_USER), [])
+
+    # ------------------------------------------------------------------ bounces
+
+    def test_bounce_from_the_relay_ends_the_wait_and_is_removed(self):
+        # The relay accepts the probe, the MX refuses the recipient: the relay returns a DSN
+        # to the envelope sender (--from BOUNCE_USER), whose mailbox the plugin reads.
+        s = self.stack
+        self.stack.empty(BOUNCE_USER)
+        args = ["-H", s.host, "-p", s.relay_submission_port, "--smtp-tls", "starttls",
+                "--cacert", s.ca, "--to", "nosuchuser@mail.test", "--from", s.address(BOUNCE_USER),
+                "--mailbox", f"imap://{s.address(BOUNCE_USER)}@{s.host}:{s.imap_port}/INBOX",
+                "--mailbox-password-file", s.password_file(BOUNCE_USER),
+                "--smtp-user", s.address("relayuser"),
+                "--smtp-password-file", s.password_file("relayuser"),
+                "--state-dir", self.state_dir, "-t", "30", "--wait", "25"]
+        started = time.monotonic()
+        run = run_plugin("check_mail_relay", args, timeout=60)
+        took = time.monotonic() - started
+        self.assertEqual((run.status_word, run.code), ("CRITICAL", 2), run.describe())
+        self.assertRegex(run.first_line, r"^MAIL RELAY CRITICAL - probe bounced by relay\.test: "
+                                         r"5\.1\.1 550 5\.1\.1 <nosuchuser@mail\.test>")
+        self.assertLess(took, 20, "the bounce must end the 25 s wait early")
+        self.assertTrue(any("removed 1 delivery status notification" in l
+                            for l in run.long_output), run.describe())
+        self.assertEqual(self.stack.messages(BOUNCE_USER), [])
+
+    def test_bad_verdict_options_are_unknown(self):
+        for bad in (["--require-auth", "spf,ptr"], ["--min-tls-version", "1.4"],
+                    ["--min-tls-version", "SSLv3"], ["--authserv-id", "mx\r\nRCPT TO:<x@y>"],
+                    ["--authserv-id", ""]):
+            run = self.relay(TLS_USER, *bad)
+            self.assertEqual((run.status_word, run.code), ("UNKNOWN", 3), run.describe())
+            self.assertNotIn("\r", run.stdout)
+            self.assertEqual(len([l for l in run.stdout.splitlines() if l.strip()]) <= 3, True)
+
+
+if __name__ == "__main__":
+    unittest.main()
