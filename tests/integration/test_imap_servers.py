@@ -2,7 +2,7 @@
 against the stack's Dovecot, a second real IMAP server (Cyrus IMAP 3.6) and a Dovecot with
 trimmed capabilities (no UIDPLUS, no IDLE), all started by tests/stack/imap_servers.sh; faults
 real servers produce rarely are scripted by tests/fakeserver/imap_proxy.py in front of Dovecot.
-Mailbox users of this file: t31, t32, t33, t34, t35."""
+Mailbox users of this file: t46, t47, t48, t49, t50."""
 
 import imaplib
 import os
@@ -62,7 +62,7 @@ class ImapServersCase(PluginTestCase):
 
 class NonAsciiFolderTests(ImapServersCase):
     """Item 5: --folder in UTF-8, modified UTF-7 on the wire, UTF-8 in the output."""
-    users = ("t31",)
+    users = ("t46",)
 
     def assertFoundIn(self, run, probe_id):
         self.assertStatus(run, "OK", "MAILBOX RECEIVE")
@@ -73,33 +73,33 @@ class NonAsciiFolderTests(ImapServersCase):
 
     def test_dovecot(self):
         s = self.stack
-        self.doveadm("mailbox", "create", "-u", s.address("t31"), FOLDER, check=False)  # may exist
-        probe_id, _ = self.send_probe("t31", "it-utf8")
-        self.doveadm("move", "-u", s.address("t31"), FOLDER, "mailbox", "INBOX", "all")
-        on_disk = s.mail_root / "t31" / "Maildir" / f".{FOLDER_MUTF7}"
+        self.doveadm("mailbox", "create", "-u", s.address("t46"), FOLDER, check=False)  # may exist
+        probe_id, _ = self.send_probe("t46", "it-utf8")
+        self.doveadm("move", "-u", s.address("t46"), FOLDER, "mailbox", "INBOX", "all")
+        on_disk = s.mail_root / "t46" / "Maildir" / f".{FOLDER_MUTF7}"
         self.assertTrue(any((on_disk / "cur").iterdir()) or any((on_disk / "new").iterdir()))
-        run = self.plugin("check_mailbox_receive", *self.mailbox_at("t31", s.imap_port, "--folder", FOLDER),
+        run = self.plugin("check_mailbox_receive", *self.mailbox_at("t46", s.imap_port, "--folder", FOLDER),
                           "--probe-name", "it-utf8", "-v")
         self.assertFoundIn(run, probe_id)
-        self.assertEqual(files_with(s, "t31", probe_id), [])
+        self.assertEqual(files_with(s, "t46", probe_id), [])
         run = self.plugin("check_mailbox_receive", "--login-only",
-                          *self.mailbox_at("t31", s.imap_port, "--folder", FOLDER))
+                          *self.mailbox_at("t46", s.imap_port, "--folder", FOLDER))
         self.assertStatus(run, "OK", "MAILBOX RECEIVE")
         self.assertEqual(run.perfdata["messages"].value, 0, run.describe())
 
     def test_cyrus(self):
         if not self.cyrus_port:
             self.skipTest("Cyrus IMAP not unpacked (scripts/install-cyrus.sh)")
-        probe_id, path = self.send_probe("t31", "it-utf8-cyrus")
+        probe_id, path = self.send_probe("t46", "it-utf8-cyrus")
         data = path.read_bytes()
         imap = imaplib.IMAP4(self.stack.host, self.cyrus_port)
-        imap.login("t31", "any")  # the test Cyrus accepts every password
+        imap.login("t46", "any")  # the test Cyrus accepts every password
         imap.delete(f'"{FOLDER_MUTF7}"')  # probes of earlier runs carry other keys
         imap.create(f'"{FOLDER_MUTF7}"')
         typ, _ = imap.append(f'"{FOLDER_MUTF7}"', None, None, data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
         self.assertEqual(typ, "OK")
-        cyrus = ["--mailbox", f"imap://t31@{self.stack.host}:{self.cyrus_port}",
-                 "--mailbox-password-file", self.stack.password_file("t31"), "--folder", FOLDER]
+        cyrus = ["--mailbox", f"imap://t46@{self.stack.host}:{self.cyrus_port}",
+                 "--mailbox-password-file", self.stack.password_file("t46"), "--folder", FOLDER]
         run = self.plugin("check_mailbox_receive", *cyrus, "--probe-name", "it-utf8-cyrus", "-v")
         self.assertFoundIn(run, probe_id)
         typ, count = imap.select(f'"{FOLDER_MUTF7}"')
@@ -110,10 +110,10 @@ class NonAsciiFolderTests(ImapServersCase):
 
     def test_utf8_where_the_server_accepts_it(self):
         s = self.stack
-        self.doveadm("mailbox", "create", "-u", s.address("t31"), FOLDER, check=False)  # may exist
+        self.doveadm("mailbox", "create", "-u", s.address("t46"), FOLDER, check=False)  # may exist
         with ImapProxy(s.imap_port, "utf8_accept") as proxy:
             run = self.plugin("check_mailbox_receive", "--login-only",
-                              *self.mailbox_at("t31", proxy.port, "--folder", FOLDER))
+                              *self.mailbox_at("t46", proxy.port, "--folder", FOLDER))
         self.assertStatus(run, "OK", "MAILBOX RECEIVE")
         self.assertIn("client ENABLE UTF8=ACCEPT", proxy.events)
         self.assertIn(f"client sent UTF-8 name {FOLDER}", proxy.events)
@@ -122,7 +122,7 @@ class NonAsciiFolderTests(ImapServersCase):
         for option in ("--folder", "--junk-folder"):
             with self.subTest(option=option):
                 run = self.plugin("check_mailbox_receive", "--login-only",
-                                  *self.mailbox_at("t31", self.stack.imap_port),
+                                  *self.mailbox_at("t46", self.stack.imap_port),
                                   option, os.fsdecode(b"Caf\xe9"))
                 self.assertStatus(run, "UNKNOWN", "MAILBOX RECEIVE")
                 self.assertIn(f"{option}: not valid UTF-8", run.first_line)
@@ -131,11 +131,11 @@ class NonAsciiFolderTests(ImapServersCase):
 
 class PollingTests(ImapServersCase):
     """Item 6: each poll sends NOOP before it searches; the trimmed Dovecot has no IDLE."""
-    users = ("t32",)
+    users = ("t47",)
 
     def test_server_that_shows_new_mail_only_after_noop(self):
         with ImapProxy(self.stack.imap_port, "noop_announces") as proxy:
-            run = self.roundtrip("t32", proxy.port, "it-noop", "--no-idle", "-t", "20", "--wait", "10")
+            run = self.roundtrip("t47", proxy.port, "it-noop", "--no-idle", "-t", "20", "--wait", "10")
         self.assertStatus(run, "OK", "MAIL ROUNDTRIP")
         self.assertIn("client NOOP", proxy.events)
 
@@ -144,7 +144,7 @@ class PollingTests(ImapServersCase):
         self.stack.hold()  # delivery after a few polls
         try:
             worker = threading.Thread(target=lambda: out.update(
-                run=self.roundtrip("t32", self.trimmed_port, "it-noidle", "-t", "20", "-vvv")))
+                run=self.roundtrip("t47", self.trimmed_port, "it-noidle", "-t", "20", "-vvv")))
             worker.start()
             time.sleep(1.5)
         finally:
@@ -159,7 +159,7 @@ class PollingTests(ImapServersCase):
 
 class IdleTests(ImapServersCase):
     """Item 7: an untagged EXISTS between IDLE and its continuation is new mail, not a refusal."""
-    users = ("t33",)
+    users = ("t48",)
 
     def test_exists_before_continuation(self):
         out = {}
@@ -167,7 +167,7 @@ class IdleTests(ImapServersCase):
             self.stack.hold()
             try:
                 worker = threading.Thread(target=lambda: out.update(
-                    run=self.roundtrip("t33", proxy.port, "it-idle", "-t", "40", "--wait", "30", "-vv")))
+                    run=self.roundtrip("t48", proxy.port, "it-idle", "-t", "40", "--wait", "30", "-vv")))
                 worker.start()
                 self.assertTrue(proxy.wait_for("client IDLE", 30), proxy.events)
             finally:
@@ -182,40 +182,40 @@ class IdleTests(ImapServersCase):
 class NoUidplusTests(ImapServersCase):
     """Item 8: without UIDPLUS our probe is flagged \\Deleted (never a plain EXPUNGE); the
     pile-up is counted and is WARNING from 100 on."""
-    users = ("t34",)
+    users = ("t49",)
 
     def flagged_probe_files(self, digest):
         out = []
-        for p in self.stack.messages("t34"):
+        for p in self.stack.messages("t49"):
             if f"n={digest}".encode() in p.read_bytes() and "T" in p.name.rpartition(":2,")[2]:
                 out.append(p)
         return out
 
     def test_pile_up_is_counted_then_warned(self):
         s, name = self.stack, "it-pileup"
-        run = self.roundtrip("t34", self.trimmed_port, name, "-t", "20")
+        run = self.roundtrip("t49", self.trimmed_port, name, "-t", "20")
         self.assertStatus(run, "OK", "MAIL ROUNDTRIP")
         self.assertEqual(run.perfdata["probes_flagged"].value, 1, run.describe())
         self.assertEqual(len(self.flagged_probe_files(name_digest(name))), 1)
         # 99 more (copies of the header are enough to be counted, never to be acted on)
         header = f"X-Mailprobe: v=1; n={name_digest(name)}; id={'0' * 32}; t=1; tag={'0' * 64}"
         for i in range(99):
-            path = s.deliver_raw("t34", f"{header}\r\nSubject: old {i}\r\n\r\nbody\r\n".encode())
+            path = s.deliver_raw("t49", f"{header}\r\nSubject: old {i}\r\n\r\nbody\r\n".encode())
             path.rename(path.parent.parent / "cur" / (path.name + ":2,T"))
-        others = s.deliver_raw("t34", b"Subject: someone else's, flagged\r\n\r\nkeep me\r\n")
+        others = s.deliver_raw("t49", b"Subject: someone else's, flagged\r\n\r\nkeep me\r\n")
         others.rename(others.parent.parent / "cur" / (others.name + ":2,T"))
-        run = self.roundtrip("t34", self.trimmed_port, name, "-t", "20")
+        run = self.roundtrip("t49", self.trimmed_port, name, "-t", "20")
         self.assertStatus(run, "WARNING", "MAIL ROUNDTRIP")
         self.assertIn("101 probe(s) of this check lie flagged \\Deleted in INBOX", run.first_line)
         self.assertEqual(run.perfdata["probes_flagged"].value, 101)
         self.assertEqual(len(self.flagged_probe_files(name_digest(name))), 101)
-        self.assertEqual(len(files_with(s, "t34", "keep me")), 1)
+        self.assertEqual(len(files_with(s, "t49", "keep me")), 1)
 
 
 class StaleScanTests(ImapServersCase):
     """Issue 15 item 5: after the first run, the stale-probe search only covers mail newer than
     where the previous run left off, and still finds every stale probe of ours."""
-    users = ("t35",)
+    users = ("t50",)
 
     def stale_search(self, run):
         m = STALE_SEARCH_RE.search(run.stdout)
@@ -226,20 +226,20 @@ class StaleScanTests(ImapServersCase):
         s, name = self.stack, "it-stale-scan"
         env_state = self.new_state_dir()
         self.env = dict(self.env, MAILPROBE_STATE_DIR=env_state)
-        first = self.roundtrip("t35", s.imap_port, name, "-t", "4", "-vvv")
+        first = self.roundtrip("t50", s.imap_port, name, "-t", "4", "-vvv")
         self.assertStatus(first, "OK", "MAIL ROUNDTRIP")
         self.assertIsNone(self.stale_search(first), "first run: whole folder")
-        young_id, _ = self.send_probe("t35", name)  # a run in progress left it
-        second = self.roundtrip("t35", s.imap_port, name, "-t", "4", "-vvv")
+        young_id, _ = self.send_probe("t50", name)  # a run in progress left it
+        second = self.roundtrip("t50", s.imap_port, name, "-t", "4", "-vvv")
         self.assertStatus(second, "OK", "MAIL ROUNDTRIP")
         self.assertIsNotNone(self.stale_search(second), "second run: only new mail")
         self.assertEqual(second.perfdata["stale_removed"].value, 0)
-        self.assertEqual(len(files_with(s, "t35", young_id)), 1)
+        self.assertEqual(len(files_with(s, "t50", young_id)), 1)
         time.sleep(4.5)  # now older than -t: stale
-        third = self.roundtrip("t35", s.imap_port, name, "-t", "4", "-vvv")
+        third = self.roundtrip("t50", s.imap_port, name, "-t", "4", "-vvv")
         self.assertStatus(third, "OK", "MAIL ROUNDTRIP")
         self.assertEqual(third.perfdata["stale_removed"].value, 1, third.describe())
-        self.assertEqual(files_with(s, "t35", young_id), [])
+        self.assertEqual(files_with(s, "t50", young_id), [])
         self.assertIsNotNone(self.stale_search(third))
 
 

@@ -3,7 +3,7 @@
 with all the probe's header fields, over a quoted or cut body) and an old v=1 probe are never
 counted or deleted over IMAP and POP3, by check_mailbox_receive, by the stale clean-up of
 round trips, and stay byte for byte as they were; a genuine probe that a gateway re-encoded
-as quoted-printable with a footer appended still counts. Mailbox users of this file: t22."""
+as quoted-printable with a footer appended still counts. Mailbox users of this file: t44."""
 
 import email
 import email.policy
@@ -17,9 +17,9 @@ from mp_testlib import (PluginTestCase, full_state, mailbox_opts, make_message, 
                         probe_id_of, smtp_args, verify_probe, wait_for_id, x_mailprobe)
 from probe_canon import reencode_qp_with_footer
 
-USER = "t22"
-ADDR = "t22@mail.test"
-NAME = "binding:t22"
+USER = "t44"
+ADDR = "t44@mail.test"
+NAME = "binding:t44"
 FOOTER = (b"\n-- \nThis message was scanned by Example Gateway. Disclaimer: "
           b"a=b, nothing here is binding.\n")
 

@@ -1,15 +1,15 @@
 """Delivery verdicts on the real relay chain (issue 14): TLS on every hop from the probe's
 Received fields, and the SPF/DKIM/DMARC verdicts from its Authentication-Results fields.
 
-Postfix #2 (relay.test) hands mail for t33 to the MX over STARTTLS (smtp_tls_security_level
-= may; the MX records "(using TLSv1.3 with cipher ...)"), and mail for t34 without TLS (its
-transport_maps routes t34 through a client with smtp_tls_security_level = none). The stack
+Postfix #2 (relay.test) hands mail for t41 to the MX over STARTTLS (smtp_tls_security_level
+= may; the MX records "(using TLSv1.3 with cipher ...)"), and mail for t42 without TLS (its
+transport_maps routes t42 through a client with smtp_tls_security_level = none). The stack
 signs and verifies nothing, so no Authentication-Results field is written.
 
 A probe to an unknown recipient through the relay bounces: the relay generates the DSN to the
-envelope sender t35.
+envelope sender t43.
 
-Mailboxes: t33, t34, t35 (read and emptied here); relayuser only authenticates.
+Mailboxes: t41, t42, t43 (read and emptied here); relayuser only authenticates.
 """
 
 import json
@@ -21,9 +21,9 @@ import unittest
 
 from mailprobe_harness import Stack, run_plugin
 
-TLS_USER = "t33"
-PLAIN_USER = "t34"
-BOUNCE_USER = "t35"
+TLS_USER = "t41"
+PLAIN_USER = "t42"
+BOUNCE_USER = "t43"
 
 
 class VerdictsTestCase(unittest.TestCase):

@@ -34,7 +34,7 @@ DIR=${DIR%/}
 
 DOMAIN=mail.test
 USERS=(probe monitor other relayuser greylist)
-for i in $(seq -w 1 40); do USERS+=("t$i"); done
+for i in $(seq -w 1 60); do USERS+=("t$i"); done
 
 # ---------------------------------------------------------------- ports
 set_ports() {
@@ -494,8 +494,8 @@ myorigin = relay.test
 smtpd_banner = \$myhostname ESMTP Postfix (mailprobe test relay)
 relayhost = [127.0.0.1]:$P_SMTP
 smtp_tls_security_level = may
-# t34 is relayed to the MX without TLS (an unencrypted relay hop for the TLS verdict tests)
-transport_maps = inline:{ {t34@$DOMAIN=plainrelay:[127.0.0.1]:$P_SMTP} }
+# t42 is relayed to the MX without TLS (an unencrypted relay hop for the TLS verdict tests)
+transport_maps = inline:{ {t42@$DOMAIN=plainrelay:[127.0.0.1]:$P_SMTP} }
 local_transport = error:5.1.1 local delivery is disabled in the test relay
 smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
 EOF
