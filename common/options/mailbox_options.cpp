@@ -108,7 +108,8 @@ mailbox::MailboxConfig mailbox_config_from(const ParsedOptions& p, const curl::T
             "MAILPROBE_MAILBOX_PASSWORD");
     }
     c.credentials.secret = *secret;
-    c.credentials.mechanism = p.get_or("mailbox-auth-mech", "");
+    if (auto mech = p.get("mailbox-auth-mech"))
+        c.credentials.mechanism = sasl_mechanism("mailbox-auth-mech", *mech);
     c.folder = p.get_or("folder", c.folder);
     c.junk_folders = p.all("junk-folder");
     if (c.folder.empty()) throw UsageError("--folder: empty folder name");

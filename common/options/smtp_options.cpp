@@ -137,8 +137,9 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
                 "--smtp-user needs a password: --smtp-password-file FILE or "
                 "MAILPROBE_SMTP_PASSWORD");
         }
+        auto mech = p.get("smtp-auth-mech");
         s.server.auth = curl::Credentials{*user, *secret, curl::AuthKind::password,
-                                          p.get_or("smtp-auth-mech", "")};
+                                          mech ? sasl_mechanism("smtp-auth-mech", *mech) : ""};
     }
     s.server.helo = helo_name(p);
     s.envelope.to = recipients(p);

@@ -1,5 +1,6 @@
 #include "options/standard.hpp"
 
+#include <cctype>
 #include <cstdlib>
 
 #include "core/error.hpp"
@@ -52,6 +53,20 @@ void add_secret_options(OptionSet& o, const std::string& name, const std::string
                 env)
         .value(name, 0, "TEXT",
                "The " + what + " itself; visible in the process list, for quick tests only");
+}
+
+std::string sasl_mechanism(const std::string& option, const std::string& text) {
+    static const char* known[] = {"PLAIN",  "LOGIN",    "CRAM-MD5",    "DIGEST-MD5", "NTLM",
+                                  "GSSAPI", "EXTERNAL", "OAUTHBEARER", "XOAUTH2"};
+    std::string upper = text;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string list;
+    for (const char* k : known) {
+        if (upper == k) return upper;
+        list += (list.empty() ? "" : ", ") + std::string(k);
+    }
+    throw UsageError("--" + option + ": '" + text +
+                     "' is not a SASL mechanism mailprobe can use (" + list + ")");
 }
 
 std::string read_secret_file(const std::string& path, std::vector<std::string>& warnings) {

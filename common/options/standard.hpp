@@ -37,6 +37,11 @@ void add_secret_options(OptionSet& options, const std::string& name, const std::
 std::optional<std::string> read_secret(const ParsedOptions& parsed, const std::string& name,
                                        const std::string& env, std::vector<std::string>& warnings);
 
+// A SASL mechanism for --*-auth-mech, upper-cased (libcurl 7.88 knows only that spelling and
+// calls any other name a malformed URL); one libcurl cannot speak -> UsageError naming those
+// it can.
+std::string sasl_mechanism(const std::string& option, const std::string& text);
+
 // Reads a password file with state::read_secret_file() (one line; missing, a directory,
 // too large ... -> UsageError) and notes a file readable by group or others.
 std::string read_secret_file(const std::string& path, std::vector<std::string>& warnings);

@@ -173,6 +173,14 @@ BOOST_AUTO_TEST_CASE(auth_mech_needs_a_user) {
                }) == "--smtp-auth-mech needs --smtp-user");
 }
 
+BOOST_AUTO_TEST_CASE(auth_mechanism_upper_cased_or_refused) {
+    BOOST_TEST(sasl_mechanism("smtp-auth-mech", "login") == "LOGIN");
+    BOOST_TEST(sasl_mechanism("mailbox-auth-mech", "Cram-MD5") == "CRAM-MD5");
+    std::string msg = usage_error([] { (void)sasl_mechanism("smtp-auth-mech", "SCRAM-SHA-256"); });
+    BOOST_TEST(contains(msg, "--smtp-auth-mech: 'SCRAM-SHA-256' is not a SASL mechanism"), msg);
+    BOOST_TEST(contains(msg, "PLAIN, LOGIN"), msg);
+}
+
 BOOST_AUTO_TEST_CASE(mailbox_url_port_range) {
     mailbox::MailboxConfig c;
     bool tls = false, port = false;
