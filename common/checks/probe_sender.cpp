@@ -65,8 +65,10 @@ SendReport send_via_mx(const SmtpOptions& o, const std::string& message, const D
         try {
             smtp::ServerConfig server = o.server;
             server.endpoint.host = host.host;
-            server.endpoint.resolve = {resolve_entry(
-                host.host, server.endpoint.port, resolver.lookup_addresses(host.host, deadline))};
+            server.endpoint.resolve = {
+                resolve_entry(host.host, server.endpoint.port,
+                              resolver.lookup_addresses(host.host, deadline,
+                                                        host.implicit ? "mail host" : "MX"))};
             report.outcome = send_with_retries(o, server, message, deadline, before_data, report);
             report.server = server.endpoint;
             report.via = "SMTP " + server.endpoint.display();
@@ -76,7 +78,7 @@ SendReport send_via_mx(const SmtpOptions& o, const std::string& message, const D
             if (e.kind() == smtp::SendError::Kind::permanent) throw;  // 5xx is final (RFC 5321)
             last = e;
         } catch (const CheckFailure& e) {
-            report.tried.push_back(label + ": " + e.what());
+            report.tried.push_back(e.what());  // "MX mx1.example.org has no address (...)"
         }
         if (deadline.expired()) break;
     }

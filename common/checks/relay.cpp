@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "output/perfdata.hpp"
 
@@ -70,6 +71,9 @@ CheckResult hops_result(const std::vector<relay::Hop>& hops, std::int64_t sent_m
     const std::string path =
         hops.empty() ? std::string("no Received fields") : relay::describe_path(hops);
     r.summary = "path: " + path;
+    std::string slowest;  // the worst alerting hop, named on line 1
+    double slowest_delay = -1;
+    Status slowest_status = Status::ok;
     for (std::size_t i = 0; i < hops.size(); ++i) {
         relay::Hop hop = hops[i];
         double delay = hop.delay_s;
@@ -82,18 +86,27 @@ CheckResult hops_result(const std::vector<relay::Hop>& hops, std::int64_t sent_m
         }
         Status s = hop.time_known ? thresholds.evaluate(delay) : Status::ok;
         r.status = worst(r.status, s);
+        if (s != Status::ok && (worst(s, slowest_status) != slowest_status ||
+                                (s == slowest_status && delay > slowest_delay))) {
+            const auto& by = hop.received.by.empty() ? hop.received.from : hop.received.by;
+            char took[32];
+            std::snprintf(took, sizeof took, "%.1f", delay);
+            slowest = "hop " + std::to_string(i + 1) + " " + (by.empty() ? "?" : by) + " took " +
+                      took + " s";
+            slowest_delay = delay;
+            slowest_status = s;
+        }
         r.details.push_back(hop_line(i + 1, hop, delay) +
                             (s == Status::ok ? "" : " [" + std::string(status_name(s)) + "]"));
         PerfDatum d = seconds_datum("hop" + std::to_string(i + 1) + "_delay", delay, &thresholds);
         if (hop.time_known) r.perfdata.push_back(d);
     }
-    if (r.status != Status::ok) r.summary = "slow hop; " + r.summary;
+    if (!slowest.empty()) r.summary = slowest + "; " + r.summary;
     int missing = missing_hop(hops, expect);
     if (missing >= 0) {
         r.status = Status::critical;
         r.summary = "expected hop " + std::to_string(missing + 1) + " '" +
-                    expect[static_cast<std::size_t>(missing)] +
-                    "' missing; path was: " + path;
+                    expect[static_cast<std::size_t>(missing)] + "' missing; path was: " + path;
     }
     return r;
 }

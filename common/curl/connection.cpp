@@ -1,6 +1,10 @@
 #include "curl/connection.hpp"
 
+#include <cerrno>
+#include <system_error>
+
 #include "oauth2/sasl.hpp"
+
 #include "output/perfdata.hpp"
 #include "output/sanitize.hpp"
 
@@ -88,6 +92,23 @@ std::string reason(const Easy& easy, CURLcode code) {
 
 }  // namespace
 
+std::string connect_failure_text(int os_errno, const std::string& server) {
+    switch (os_errno) {
+        case ECONNREFUSED:
+            return "connection refused by " + server;
+        case ETIMEDOUT:
+            return "connection to " + server + " timed out";
+        case EHOSTUNREACH:
+            return "no route to " + server + " (host unreachable)";
+        case ENETUNREACH:
+            return "no route to " + server + " (network unreachable)";
+        case 0:
+            return "cannot connect to " + server;
+        default:
+            return "cannot connect to " + server + ": " + std::generic_category().message(os_errno);
+    }
+}
+
 CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript& t,
                               const Endpoint& ep, const Deadline& deadline,
                               const Credentials* cred) {
@@ -100,6 +121,9 @@ CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript&
                                code == CURLE_GOT_NOTHING || code == CURLE_SSL_CONNECT_ERROR ||
                                code == CURLE_COULDNT_CONNECT || code == CURLE_WEIRD_SERVER_REPLY ||
                                code == CURLE_UPLOAD_FAILED || code == CURLE_PARTIAL_FILE);
+    if (!t.bye().empty() && code != CURLE_OPERATION_TIMEDOUT && !cut_off) {
+        return critical(proto + " server " + where + " closed the session: " + t.bye());
+    }
     if (code == CURLE_OPERATION_TIMEDOUT || cut_off) {
         return critical("timeout after " + format_number(deadline.budget_s()) + " s waiting for " +
                         stage_of(easy, t, ep) + " from " + where);
@@ -108,8 +132,8 @@ CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript&
         case CURLE_COULDNT_RESOLVE_HOST:
             return critical("cannot resolve host " + ep.host + ": " + reason(easy, code));
         case CURLE_COULDNT_CONNECT:
-            return critical("cannot connect to " + proto + " server " + where + ": " +
-                            reason(easy, code));
+            return critical(connect_failure_text(
+                static_cast<int>(easy.info_long(CURLINFO_OS_ERRNO)), proto + " server " + where));
         case CURLE_PEER_FAILED_VERIFICATION:
             return critical("TLS certificate of " + where + " not trusted: " + reason(easy, code));
         case CURLE_SSL_CONNECT_ERROR:

@@ -56,6 +56,10 @@ void apply_endpoint(Easy& easy, Slist& resolve_list, const Endpoint& ep, const T
                     const Credentials* cred, const Deadline& deadline,
                     const std::string& path = "");
 
+// Why a TCP connect failed, in words, from the socket's errno (CURLINFO_OS_ERRNO): libcurl
+// 7.88 says "Couldn't connect to server" for all of them. `server` reads "SMTP server h:p".
+std::string connect_failure_text(int os_errno, const std::string& server);
+
 // Turns a failed transfer into a CRITICAL naming the host, the stage and the reason.
 CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript& t,
                               const Endpoint& ep, const Deadline& deadline,

@@ -147,6 +147,7 @@ void Transcript::on_client(std::string_view line) {
     if (!closing) m_last_command = sanitize_text(shown, 200);
     m_awaiting_reply = true;
     remember("C: " + shown);
+    if (m_observer) m_observer(false, line);
 }
 
 void Transcript::on_server(std::string_view line) {
@@ -156,6 +157,10 @@ void Transcript::on_server(std::string_view line) {
     remember("S: " + std::string(line));
     bool final_line = final_reply(line);  // not "250-" of a multi-line reply, nor junk
     if (m_last_verb != "QUIT" && m_last_verb != "LOGOUT") m_last_reply = sanitize_text(line, 300);
+    if (m_protocol == "IMAP" && m_last_verb != "LOGOUT" && m_bye.empty() &&
+        (line.starts_with("* BYE ") || line == "* BYE")) {
+        m_bye = sanitize_text(line.size() > 6 ? line.substr(6) : "(no text)", 300);
+    }
     if (m_in_data && final_line && !line.starts_with("354")) {
         m_data_reply = m_last_reply;
         m_data_reply_time = Clock::now();
@@ -163,6 +168,7 @@ void Transcript::on_server(std::string_view line) {
     }
     if (m_last_verb == "DATA" && line.starts_with("354")) m_in_data = true;
     if (final_line) m_awaiting_reply = m_in_data;
+    if (m_observer) m_observer(true, line);
 }
 
 std::string Transcript::waiting_for() const {

@@ -4,6 +4,7 @@
 // server's last words (for failure messages).
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,10 @@ public:
 
     void on_client(std::string_view line);
     void on_server(std::string_view line);
+    // Also hands every line, unredacted and as it passes, to `observer` (from_server, line):
+    // lets a protocol check a reply before libcurl acts on it (smtp/auth_guard.hpp).
+    using Observer = std::function<void(bool, std::string_view)>;
+    void observe(Observer observer) { m_observer = std::move(observer); }
     // libcurl reports the TCP connection up ("Connected to ..."): a wait after this is in
     // the TLS handshake or the protocol, not in the connect.
     void on_connected() { m_connected = true; }
@@ -48,6 +53,9 @@ public:
     bool got_server_line() const { return m_server_lines > 0; }
     const std::string& last_command() const { return m_last_command; }  // redacted
     const std::string& last_reply() const { return m_last_reply; }
+    // IMAP: the text of an untagged BYE the server sent unasked (not in reply to our
+    // LOGOUT), e.g. "[UNAVAILABLE] maintenance"; empty when none came.
+    const std::string& bye() const { return m_bye; }
     // SMTP: the reply to the end of DATA, and when it came.
     const std::string& data_reply() const { return m_data_reply; }
     Clock::time_point data_reply_time() const { return m_data_reply_time; }
@@ -73,6 +81,8 @@ private:
     std::size_t m_replies = 0;  // well-formed server lines
     bool m_sent = false;        // any client line yet
     bool m_connected = false;
+    std::string m_bye;
+    Observer m_observer;
     std::string m_last_tag;  // IMAP: the tag whose completion ends the current reply
     std::string m_data_reply;
     Clock::time_point m_data_reply_time{};

@@ -56,6 +56,11 @@ void Watchdog::disarm() {
     if (m_thread.joinable()) m_thread.join();
 }
 
+void Watchdog::cut_now() {
+    std::lock_guard lock(m_mutex);
+    for (curl_socket_t fd : m_sockets) ::shutdown(fd, SHUT_RDWR);
+}
+
 bool Watchdog::fired() const {
     std::lock_guard lock(m_mutex);
     return m_fired;

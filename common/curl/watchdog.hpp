@@ -40,6 +40,10 @@ public:
     // True when the deadline passed while armed and the sockets were shut down.
     bool fired() const;
 
+    // Shuts the recorded sockets down now, from inside a libcurl callback: libcurl's next
+    // send fails, so nothing more goes out (used to stop before an unauthenticated MAIL FROM).
+    void cut_now();
+
 private:
     static int on_sockopt(void* self, curl_socket_t fd, curlsocktype purpose);
     static int on_close(void* self, curl_socket_t fd);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <algorithm>
@@ -109,10 +110,17 @@ Channel::Channel(const std::optional<ServerAddress>& server) {
     const bool single = server.has_value() || system_server_count() <= 1;
     m_channel = make_channel(single ? ARES_FLAG_NOCHECKRESP : 0);
     if (server) use_server(m_channel.get(), *server);
+    ares_set_socket_callback(m_channel.get(), on_socket, this);
+}
+
+int Channel::on_socket(ares_socket_t /*fd*/, int type, void* self) {
+    if (type == SOCK_STREAM) static_cast<Channel*>(self)->m_tcp_tried = true;
+    return ARES_SUCCESS;
 }
 
 void Channel::start(const std::string& name, int type, Answer& answer) {
     answer = Answer{};
+    m_tcp_tried = false;
     ares_query(m_channel.get(), name.c_str(), ns_c_in, type, on_answer, &answer);
 }
 

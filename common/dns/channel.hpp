@@ -28,9 +28,16 @@ public:
     using Handle = std::unique_ptr<std::remove_pointer_t<ares_channel>, Destroy>;
 
     explicit Channel(const std::optional<ServerAddress>& server);
+    Channel(const Channel&) = delete;  // c-ares holds `this` (on_socket)
+    Channel& operator=(const Channel&) = delete;
 
     // Starts a query of class IN; `answer` must stay alive until the next run() returns.
     void start(const std::string& name, int type, Answer& answer);
+
+    // Whether c-ares retried over TCP since the last start(): it does so when a UDP answer
+    // was truncated or too large, so a "connection refused" then means the server would not
+    // take the TCP retry of an oversized answer, not that no server answered.
+    bool tcp_tried() const { return m_tcp_tried; }
 
     // Drives the channel until every answer is done (true) or the deadline passes (false).
     // Never returns or throws with queries pending: leftovers are cancelled.
@@ -38,8 +45,10 @@ public:
 
 private:
     void wait_once(const Deadline& deadline);
+    static int on_socket(ares_socket_t fd, int type, void* self);
 
     Handle m_channel;
+    bool m_tcp_tried = false;
 };
 
 }  // namespace mailprobe::dns

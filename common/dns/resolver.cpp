@@ -39,8 +39,18 @@ std::string seconds_text(double seconds) {
 
 // The check's verdict for a failed query; callers handle NXDOMAIN and NODATA themselves.
 // `what` reads like "MX for example.com".
-CheckFailure query_failure(int status, const std::string& what, double elapsed_s) {
+// tcp_tried: c-ares retried over TCP (a truncated or oversized UDP answer).
+CheckFailure query_failure(int status, const std::string& what, double elapsed_s,
+                           bool tcp_tried = false) {
+    if (status == ARES_ECONNREFUSED && tcp_tried) {
+        return critical(
+            "oversized DNS answer (too large for UDP, and the server refused the "
+            "TCP retry) resolving " +
+            what);
+    }
     switch (status) {
+        case ARES_EBADRESP:
+            return critical("malformed DNS answer resolving " + what);
         case ARES_ETIMEOUT:
         case ARES_ECANCELLED:
             return critical("timeout after " + seconds_text(elapsed_s) + " s resolving " + what);
@@ -126,7 +136,9 @@ AddressOutcome query_addresses(Channel& channel, const std::string& host,
     }
     const int s4 = parse_addresses(v4, AF_INET, out.addresses);
     const int s6 = parse_addresses(v6, AF_INET6, out.addresses);
-    const auto absent = [](int s) { return s == ARES_ENODATA || s == ARES_ENOTFOUND; };
+    const auto absent = [](int s) {
+        return s == ARES_ENODATA || s == ARES_ENOTFOUND || s == ARES_SUCCESS;
+    };
     if (!out.addresses.empty()) {
         out.status = ARES_SUCCESS;
     } else if (!absent(s4)) {
@@ -151,7 +163,8 @@ MxResult implicit_mx(Channel& channel, const std::string& domain, const Deadline
         case ARES_ENODATA:
             throw critical("no MX and no address for " + domain);
         default:
-            throw query_failure(out.status, "address for " + domain, seconds_since(start));
+            throw query_failure(out.status, "address for " + domain, seconds_since(start),
+                                channel.tcp_tried());
     }
     MxResult result;
     result.kind = MxResult::Kind::implicit;
@@ -204,14 +217,15 @@ MxResult Resolver::lookup_mx(const std::string& domain, const Deadline& deadline
     } else if (status == ARES_ENODATA) {
         result = implicit_mx(*m_channel, domain, deadline, start);
     } else {
-        throw query_failure(status, what, seconds_since(start));
+        throw query_failure(status, what, seconds_since(start), m_channel->tcp_tried());
     }
     result.elapsed_s = seconds_since(start);
     return result;
 }
 
 std::vector<std::string> Resolver::lookup_addresses(const std::string& host,
-                                                    const Deadline& deadline) {
+                                                    const Deadline& deadline,
+                                                    const std::string& role) {
     require_name(host);
     const auto start = Clock::now();
     AddressOutcome out = query_addresses(*m_channel, host, deadline);
@@ -219,11 +233,12 @@ std::vector<std::string> Resolver::lookup_addresses(const std::string& host,
         case ARES_SUCCESS:
             return std::move(out.addresses);
         case ARES_ENOTFOUND:
-            throw critical("host " + host + " does not exist (NXDOMAIN)");
+            throw critical(role + " " + host + " has no address (NXDOMAIN)");
         case ARES_ENODATA:
-            throw critical("no address for " + host);
+            throw critical(role + " " + host + " has no address (no A or AAAA record)");
         default:
-            throw query_failure(out.status, "address for " + host, seconds_since(start));
+            throw query_failure(out.status, "address for " + role + " " + host,
+                                seconds_since(start), m_channel->tcp_tried());
     }
 }
 

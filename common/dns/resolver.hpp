@@ -54,7 +54,10 @@ public:
     MxResult lookup_mx(const std::string& domain, const Deadline& deadline);
 
     // A then AAAA addresses of a host, for CURLOPT_RESOLVE (so the name stays the TLS/SNI name).
-    std::vector<std::string> lookup_addresses(const std::string& host, const Deadline& deadline);
+    // None (NXDOMAIN, no A/AAAA, a CNAME leading nowhere) -> critical "<role> <host> has no
+    // address (...)"; role: "host", "MX" (an MX target), ...
+    std::vector<std::string> lookup_addresses(const std::string& host, const Deadline& deadline,
+                                              const std::string& role = "host");
 
 private:
     std::unique_ptr<Channel> m_channel;

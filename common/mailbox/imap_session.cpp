@@ -33,8 +33,8 @@ void ImapSession::track(const std::string& line) {
     } else if (imap::parse_numbered(line, "EXPUNGE")) {
         if (m_exists > 0) --m_exists;
     } else if (line.starts_with("* BYE")) {
-        throw critical("IMAP server " + m_config.endpoint.display() +
-                       " ended the session: " + sanitize_text(line.substr(2)));
+        throw critical("IMAP server " + m_config.endpoint.display() + " closed the session: " +
+                       sanitize_text(line.size() > 6 ? line.substr(6) : "(no text)"));
     }
 }
 

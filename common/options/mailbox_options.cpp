@@ -63,7 +63,13 @@ void apply_mailbox_url(const std::string& url, mailbox::MailboxConfig& c, bool& 
     if (host.front() == '[') host = host.substr(1, host.size() - 2);
     c.endpoint.host = host;
     if (m[6].matched) {
-        c.endpoint.port = std::stoi(m[6].str());
+        // The same range as --mailbox-port: port 0 or 99999 is a typo, not a server.
+        int port = std::stoi(m[6].str());
+        if (port < 1 || port > 65535) {
+            throw UsageError("--mailbox: port '" + m[6].str() +
+                             "' must be a whole number from 1 to 65535");
+        }
+        c.endpoint.port = port;
         port_given = true;
     }
     if (m[8].matched && !m[8].str().empty()) c.folder = m[8].str();
@@ -109,13 +115,16 @@ mailbox::MailboxConfig mailbox_config_from(const ParsedOptions& p, const curl::T
                 "MAILPROBE_MAILBOX_PASSWORD");
         }
         c.credentials.secret = *secret;
-        c.credentials.mechanism = p.get_or("mailbox-auth-mech", "");
+        if (auto mech = p.get("mailbox-auth-mech"))
+            c.credentials.mechanism = sasl_mechanism("mailbox-auth-mech", *mech);
     }
     c.folder = p.get_or("folder", c.folder);
     c.junk_folders = p.all("junk-folder");
+    if (c.folder.empty()) throw UsageError("--folder: empty folder name");
     // Folder names are UTF-8 here and encoded for the server (modified UTF-7 or UTF-8).
     if (!mailbox::imap::valid_utf8(c.folder)) throw UsageError("--folder: not valid UTF-8");
     for (const auto& junk : c.junk_folders) {
+        if (junk.empty()) throw UsageError("--junk-folder: empty folder name");
         if (!mailbox::imap::valid_utf8(junk)) throw UsageError("--junk-folder: not valid UTF-8");
     }
     if (c.endpoint.protocol == "pop3" && (c.folder != "INBOX" || !c.junk_folders.empty())) {

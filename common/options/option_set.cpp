@@ -1,6 +1,7 @@
 #include "options/option_set.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <regex>
 
 #include "core/error.hpp"
@@ -71,7 +72,26 @@ std::string po_name(const OptionSpec& s) {
     return s.short_name ? s.long_name + "," + std::string(1, s.short_name) : s.long_name;
 }
 
+// Boost.ProgramOptions stores each value as a string or a list of strings (see parse()).
+void require_one_line_values(const po::variables_map& vm) {
+    for (const auto& [name, value] : vm) {
+        if (const auto* text = boost::any_cast<std::string>(&value.value())) {
+            require_one_line("--" + name, *text);
+        } else if (const auto* list = boost::any_cast<std::vector<std::string>>(&value.value())) {
+            for (const auto& item : *list) require_one_line("--" + name, item);
+        }
+    }
+}
+
 }  // namespace
+
+void require_one_line(const std::string& source, std::string_view value) {
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+        throw UsageError(source +
+                         ": the value contains a line break or NUL byte (CR, LF and NUL are "
+                         "never sent to a server)");
+    }
+}
 
 ParsedOptions OptionSet::parse(int argc, const char* const* argv) const {
     std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
@@ -100,11 +120,13 @@ ParsedOptions OptionSet::parse(int argc, const char* const* argv) const {
             // A stray word is almost always a forgotten option name: never ignore it.
             if (opt.position_key >= 0 || opt.string_key.empty()) {
                 std::string word = opt.original_tokens.empty() ? "" : opt.original_tokens.front();
+                require_one_line("an unexpected argument", word);
                 throw UsageError("unexpected argument '" + word + "'");
             }
         }
         po::store(parsed, vm);
         po::notify(vm);
+        require_one_line_values(vm);
     } catch (const po::error& e) {
         throw UsageError(e.what());
     }
@@ -193,7 +215,7 @@ std::optional<double> ParsedOptions::seconds(const std::string& name) const {
     auto v = number(name);
     if (v && (*v <= 0 || *v > 86400)) {
         throw UsageError("--" + name + ": '" + *get(name) +
-                         "' must be between 0 and 86400 seconds");
+                         "' is out of range: give more than 0 and at most 86400 seconds");
     }
     return v;
 }
@@ -201,7 +223,8 @@ std::optional<double> ParsedOptions::seconds(const std::string& name) const {
 std::optional<int> ParsedOptions::integer(const std::string& name, int min, int max) const {
     auto v = number(name);
     if (!v) return std::nullopt;
-    if (*v != static_cast<double>(static_cast<long long>(*v)) || *v < min || *v > max) {
+    // Range first: converting a double outside int's range (1e30) is undefined behaviour.
+    if (!(*v >= min && *v <= max) || std::trunc(*v) != *v) {
         throw UsageError("--" + name + ": '" + *get(name) + "' must be a whole number from " +
                          std::to_string(min) + " to " + std::to_string(max));
     }

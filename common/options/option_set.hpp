@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mailprobe {
@@ -21,6 +22,13 @@ struct OptionSpec {
 
 class ParsedOptions;
 
+// CR, LF or NUL in a value would end a protocol line early and smuggle a second command to
+// the server (a folder "INBOX\r\nX1 DELETE Victim"). Every value that can reach a server
+// passes here once: option values in OptionSet::parse(), secrets in read_secret().
+// `source` names where the value came from ("--folder", "MAILPROBE_SMTP_PASSWORD"); the
+// value itself is never repeated in the UsageError.
+void require_one_line(const std::string& source, std::string_view value);
+
 class OptionSet {
 public:
     OptionSet(std::string program, std::string description);
@@ -35,7 +43,8 @@ public:
     OptionSet& optional_value(std::string long_name, std::string value_name, std::string help,
                               std::string implicit_value);
 
-    // Throws UsageError on unknown options, bad syntax or repeated single options.
+    // Throws UsageError on unknown options, bad syntax, repeated single options or a value
+    // with CR, LF or NUL (require_one_line).
     ParsedOptions parse(int argc, const char* const* argv) const;
 
     std::string help_text() const;
@@ -65,7 +74,7 @@ public:
     std::vector<std::string> all(const std::string& name) const;
     // Typed getters: UsageError "--name: 'x' is not a ..." on a bad value.
     std::optional<double> number(const std::string& name) const;
-    std::optional<double> seconds(const std::string& name) const;  // > 0
+    std::optional<double> seconds(const std::string& name) const;  // > 0, <= 86400
     std::optional<int> port(const std::string& name) const;        // 1..65535
     std::optional<int> integer(const std::string& name, int min, int max) const;
     int verbosity() const { return m_verbosity; }

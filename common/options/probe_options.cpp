@@ -21,7 +21,7 @@ void add_probe_options(OptionSet& o) {
 }
 
 probe::Identity probe_identity_from(const ParsedOptions& p, const std::string& default_name,
-                                    std::vector<std::string>& /*warnings*/) {
+                                    std::vector<std::string>& warnings) {
     probe::Identity id;
     id.name = p.get_or("probe-name", default_name);
     if (id.name.empty() || id.name.size() > 200 ||
@@ -29,7 +29,12 @@ probe::Identity probe_identity_from(const ParsedOptions& p, const std::string& d
         throw UsageError("--probe-name must be one line of 1 to 200 characters");
     }
     if (auto file = p.get("probe-secret-file")) {
-        id.key = state::read_key_file(*file);
+        auto key = state::read_key_file(*file);
+        if (key.readable_by_others) {
+            warnings.push_back("probe key " + *file +
+                               " is readable by group or others (chmod 600)");
+        }
+        id.key = key.value;
     } else {
         id.key = state::StateDir::open(p.get("state-dir")).load_or_create_key();
     }

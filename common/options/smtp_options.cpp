@@ -1,6 +1,7 @@
 #include "options/smtp_options.hpp"
 
 #include <fstream>
+#include <regex>
 
 #include "core/error.hpp"
 #include "core/host.hpp"
@@ -49,8 +50,13 @@ void add_smtp_options(OptionSet& o) {
             "with an OAuth2 token instead of the password)");
     add_token_options(o, "smtp");
     o.value("from", 0, "ADDRESS", "Envelope and header sender (default: the first --to)")
-        .multi("to", 0, "ADDRESS", "Recipient of the probe")
-        .value("helo", 0, "NAME", "Name to announce in EHLO", "this host's name")
+        .multi("to", 0, "ADDRESS",
+               "Recipient of the probe; several recipients as a comma-separated list or by "
+               "repeating the option")
+        .value("helo", 0, "NAME",
+               "Name to announce in EHLO: a host name or an address literal such as "
+               "[192.0.2.1]",
+               "this host's name")
         .value("subject", 0, "TEXT", "Subject prefix of the probe, shown as [TEXT]", "mailprobe")
         .optional_value("sendmail", "COMMAND",
                         "Submit through a local sendmail program instead of SMTP (run without a "
@@ -62,6 +68,50 @@ void add_smtp_options(OptionSet& o) {
                "Retry up to N times after a temporary (4xx) SMTP reply, within the deadline", "0")
         .value("retry-interval", 0, "SECONDS", "Pause before each retry", "2");
 }
+
+namespace {
+
+// "a@b,c@d" and repeated --to both give a list; an empty item is a typo, not a recipient.
+std::vector<std::string> recipients(const ParsedOptions& p) {
+    std::vector<std::string> out;
+    for (const auto& value : p.all("to")) {
+        std::size_t start = 0;
+        while (true) {
+            auto comma = value.find(',', start);
+            std::string item =
+                value.substr(start, comma == std::string::npos ? comma : comma - start);
+            auto first = item.find_first_not_of(' ');
+            auto last = item.find_last_not_of(' ');
+            item = first == std::string::npos ? "" : item.substr(first, last - first + 1);
+            if (item.empty()) throw UsageError("--to: empty address in '" + value + "'");
+            if (item.find('@') == std::string::npos ||
+                item.find_first_of("<> \t") != std::string::npos) {
+                throw UsageError("--to: '" + item + "' is not a mail address");
+            }
+            out.push_back(item);
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+    }
+    if (out.empty()) throw UsageError("--to is required");
+    return out;
+}
+
+// EHLO takes a domain or an address literal (RFC 5321 4.1.1.1); anything else would make a
+// malformed command (or, with libcurl, a malformed URL).
+std::string helo_name(const ParsedOptions& p) {
+    auto given = p.get("helo");
+    if (!given) return local_hostname();
+    static const std::regex valid(R"(^([A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Za-z:.]+\])$)");
+    if (given->size() > 255 || !std::regex_match(*given, valid)) {
+        throw UsageError("--helo: '" + *given +
+                         "' is not a host name or address literal (letters, digits, '-', '.'; "
+                         "or [192.0.2.1])");
+    }
+    return *given;
+}
+
+}  // namespace
 
 SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& warnings) {
     SmtpOptions s;
@@ -81,6 +131,9 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
     s.retry_deferred = p.integer("retry-deferred", 0, 100).value_or(0);
     s.retry_interval_s = p.seconds("retry-interval").value_or(2);
     s.server.tls = tls_trust_from(p);
+    if (p.has("smtp-auth-mech") && !p.has("smtp-user")) {
+        throw UsageError("--smtp-auth-mech needs --smtp-user");
+    }
     if (auto bearer = bearer_credentials(p, "smtp", p.get_or("smtp-user", ""), warnings)) {
         s.server.auth = *bearer;
     } else if (auto user = p.get("smtp-user")) {
@@ -90,20 +143,15 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
                 "--smtp-user needs a password: --smtp-password-file FILE or "
                 "MAILPROBE_SMTP_PASSWORD");
         }
+        auto mech = p.get("smtp-auth-mech");
         s.server.auth = curl::Credentials{*user, *secret, curl::AuthKind::password,
-                                          p.get_or("smtp-auth-mech", ""), nullptr};
+                                          mech ? sasl_mechanism("smtp-auth-mech", *mech) : "",
+                                          nullptr};
     }
-    s.server.helo = p.get_or("helo", local_hostname());
-    s.envelope.to = p.all("to");
-    if (s.envelope.to.empty()) throw UsageError("--to is required");
-    for (const auto& addr : s.envelope.to) {
-        if (addr.find('@') == std::string::npos ||
-            addr.find_first_of("<>\r\n ") != std::string::npos) {
-            throw UsageError("--to: '" + addr + "' is not a mail address");
-        }
-    }
+    s.server.helo = helo_name(p);
+    s.envelope.to = recipients(p);
     s.envelope.from = p.get_or("from", s.envelope.to.front());
-    if (s.envelope.from.find_first_of("<>\r\n ") != std::string::npos) {
+    if (s.envelope.from.find_first_of("<> \t") != std::string::npos) {
         throw UsageError("--from: '" + s.envelope.from + "' is not a mail address");
     }
     s.subject_prefix = p.get_or("subject", "mailprobe");

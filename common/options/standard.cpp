@@ -1,15 +1,11 @@
 #include "options/standard.hpp"
 
-#include <sys/stat.h>
-
-#include <cerrno>
+#include <cctype>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "core/error.hpp"
 #include "output/secrets.hpp"
+#include "state/secret_file.hpp"
 
 namespace mailprobe {
 
@@ -51,38 +47,61 @@ StandardConfig standard_config(const ParsedOptions& p, const StandardDefaults& d
 void add_secret_options(OptionSet& o, const std::string& name, const std::string& env,
                         const std::string& what) {
     o.value(name + "-file", 0, "FILE",
-            "Read the " + what + " from FILE (first line; keep it mode 0600). Or set " + env)
+            "Read the " + what +
+                " from FILE (one line, at most 64 KiB; keep it mode 0600). Or "
+                "set " +
+                env)
         .value(name, 0, "TEXT",
                "The " + what + " itself; visible in the process list, for quick tests only");
 }
 
+std::string sasl_mechanism(const std::string& option, const std::string& text) {
+    static const char* known[] = {"PLAIN",  "LOGIN",    "CRAM-MD5",    "DIGEST-MD5", "NTLM",
+                                  "GSSAPI", "EXTERNAL", "OAUTHBEARER", "XOAUTH2"};
+    std::string upper = text;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string list;
+    for (const char* k : known) {
+        if (upper == k) return upper;
+        list += (list.empty() ? "" : ", ") + std::string(k);
+    }
+    throw UsageError("--" + option + ": '" + text +
+                     "' is not a SASL mechanism mailprobe can use (" + list + ")");
+}
+
 std::string read_secret_file(const std::string& path, std::vector<std::string>& warnings) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw UsageError("cannot read secret file " + path + ": " + std::strerror(errno));
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    std::string secret = buf.str();
-    auto end = secret.find_first_of("\r\n");
-    if (end != std::string::npos) secret.resize(end);
-    if (secret.empty()) throw UsageError("secret file " + path + " is empty");
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+    auto secret = state::read_secret_file(path, "secret file", state::Ownership::any);
+    if (!secret)
+        throw UsageError("cannot read secret file " + path + ": No such file or directory");
+    if (secret->readable_by_others) {
         warnings.push_back("secret file " + path + " is readable by group or others (chmod 600)");
     }
-    return secret;
+    return secret->value;
 }
 
 std::optional<std::string> read_secret(const ParsedOptions& p, const std::string& name,
                                        const std::string& env, std::vector<std::string>& warnings) {
     std::optional<std::string> secret;
+    std::string source;
     if (auto file = p.get(name + "-file")) {
         secret = read_secret_file(*file, warnings);
     } else if (auto inline_value = p.get(name)) {
         secret = *inline_value;
+        source = "--" + name;
     } else if (const char* value = std::getenv(env.c_str()); value && *value) {
         secret = value;
+        source = env;
     }
-    if (secret) secrets::register_secret(*secret);
+    if (!secret) return secret;
+    // Files were checked by their reader; the same rules for the other sources.
+    if (!source.empty()) {
+        if (secret->size() > state::max_secret_bytes) {
+            throw UsageError(source + ": the value is too large (over " +
+                             std::to_string(state::max_secret_bytes / 1024) + " KiB)");
+        }
+        require_one_line(source, *secret);
+    }
+    secrets::register_secret(*secret);
     return secret;
 }
 

@@ -33,10 +33,17 @@ void add_secret_options(OptionSet& options, const std::string& name, const std::
 
 // Reads a secret given through add_secret_options(): file first, then inline, then the
 // environment. Registers it for scrubbing. Notes (e.g. a world-readable file) go to warnings.
+// Whatever the source: one line without NUL, at most 64 KiB, else UsageError.
 std::optional<std::string> read_secret(const ParsedOptions& parsed, const std::string& name,
                                        const std::string& env, std::vector<std::string>& warnings);
 
-// Reads a secret file: whole file, trailing newline stripped. UsageError when unreadable.
+// A SASL mechanism for --*-auth-mech, upper-cased (libcurl 7.88 knows only that spelling and
+// calls any other name a malformed URL); one libcurl cannot speak -> UsageError naming those
+// it can.
+std::string sasl_mechanism(const std::string& option, const std::string& text);
+
+// Reads a password file with state::read_secret_file() (one line; missing, a directory,
+// too large ... -> UsageError) and notes a file readable by group or others.
 std::string read_secret_file(const std::string& path, std::vector<std::string>& warnings);
 
 }  // namespace mailprobe

@@ -6,6 +6,7 @@
 #include "curl/watchdog.hpp"
 #include "oauth2/sasl.hpp"
 #include "probe/probe.hpp"
+#include "smtp/auth_guard.hpp"
 #include "smtp/bearer_sender.hpp"
 
 namespace mailprobe::smtp {
@@ -15,12 +16,19 @@ namespace {
 struct Upload {
     const std::string* data;
     const std::function<bool()>* before_data;
+    const AuthGuard* auth_guard = nullptr;  // set when AUTH is required
     std::size_t offset = 0;
     bool aborted = false;
+    bool unauthenticated = false;
 };
 
 size_t read_callback(char* buffer, size_t size, size_t nitems, void* user) {
     auto* up = static_cast<Upload*>(user);
+    // Second line of defence behind the guard's cut: never send the body unauthenticated.
+    if (up->offset == 0 && up->auth_guard && !up->auth_guard->authenticated()) {
+        up->unauthenticated = true;
+        return CURL_READFUNC_ABORT;
+    }
     if (up->offset == 0 && up->before_data && *up->before_data && !up->aborted) {
         if (!(*up->before_data)()) {
             up->aborted = true;
@@ -74,9 +82,11 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
                          const std::string& message, const Deadline& deadline,
                          const std::function<bool()>& before_data) {
     if (server.auth && server.auth->kind == curl::AuthKind::bearer) {
+        // Spoken by us: libcurl 7.88 cannot be made to use the mechanism asked for.
         return send_with_bearer(server, envelope, message, deadline, before_data);
     }
-    curl::Watchdog watchdog;  // before the handle: it must outlive the handle's sockets
+    curl::Watchdog watchdog;         // before the handle: it must outlive the handle's sockets
+    std::optional<AuthGuard> guard;  // before the handle: its debug callback reaches the guard
     curl::Easy easy;
     watchdog.attach(easy);
     curl::Slist resolve, rcpts;
@@ -89,6 +99,13 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
     for (const auto& to : envelope.to) rcpts.append("<" + to + ">");
     easy.set(CURLOPT_MAIL_RCPT, rcpts.get());
     Upload upload{&message, &before_data};
+    if (cred) {
+        guard.emplace(server.endpoint.tls == curl::TlsMode::starttls, cred->mechanism);
+        upload.auth_guard = &*guard;
+        transcript.observe([&guard, &watchdog](bool from_server, std::string_view line) {
+            if (from_server ? guard->on_server(line) : guard->on_client(line)) watchdog.cut_now();
+        });
+    }
     easy.set(CURLOPT_READFUNCTION, read_callback);
     easy.set(CURLOPT_READDATA, static_cast<void*>(&upload));
     easy.set(CURLOPT_UPLOAD, 1L);
@@ -104,6 +121,16 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
     }
     SendOutcome out;
     out.transcript.assign(transcript.lines().begin(), transcript.lines().end());
+    if (guard && guard->refusal()) {
+        throw SendError(SendError::Kind::other,
+                        critical("SMTP server " + server.endpoint.display() + " " +
+                                 *guard->refusal() + "; probe not sent"));
+    }
+    if (upload.unauthenticated) {
+        throw SendError(SendError::Kind::other,
+                        critical("SMTP server " + server.endpoint.display() +
+                                 " did not authenticate us; probe not sent"));
+    }
     if (code != CURLE_OK) {
         if (upload.aborted) throw critical("probe not sent: the mailbox side failed first");
         // A refused login is reported as such (naming the user), not as a refused command.

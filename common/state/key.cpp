@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "state/secret_file.hpp"
 #include "state/store.hpp"
 
 namespace mailprobe::state {
@@ -17,7 +18,7 @@ namespace {
 
 constexpr std::size_t key_bytes = 32;
 constexpr std::size_t min_key_hex_digits = 32;  // 16 bytes of key material
-constexpr std::size_t max_key_file_size = 1024 * 1024;
+constexpr const char* key_what = "probe key";
 
 std::string to_hex(const unsigned char* data, std::size_t size) {
     static constexpr char hex[] = "0123456789abcdef";
@@ -36,13 +37,7 @@ std::string random_hex(std::size_t bytes) {
     return to_hex(buffer, bytes);
 }
 
-std::string strip_trailing_newlines(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    return text;
-}
-
-std::string parse_generated_key(const std::string& content, const std::string& path) {
-    std::string key = strip_trailing_newlines(content);
+std::string parse_generated_key(const std::string& key, const std::string& path) {
     bool hex = key.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
     if (!hex || key.size() % 2 != 0 || key.size() < min_key_hex_digits) {
         throw unknown(path + ": corrupt key file: expected at least " +
@@ -87,19 +82,19 @@ std::string StateDir::load_or_create_key() const {
     // Retried because a key seen as missing may have been created (or removed by hand)
     // between our read and our link.
     for (int attempt = 0; attempt < 3; ++attempt) {
-        if (auto content = detail::read_file(path, max_key_file_size, "key file"))
-            return parse_generated_key(*content, path);
+        if (auto content = read_secret_file(path, key_what, Ownership::ours))
+            return parse_generated_key(content->value, path);
         if (auto key = try_create_key(path)) return *key;
     }
     throw unknown(path + ": key file keeps disappearing while it is being created");
 }
 
-std::string read_key_file(const std::string& path) {
-    auto content = detail::read_file(path, max_key_file_size, "key file");
-    if (!content) throw os_failure(path, "cannot open key file", ENOENT);
-    std::string key = strip_trailing_newlines(std::move(*content));
-    if (key.empty()) throw unknown(path + ": key file is empty");
-    return key;
+SecretFile read_key_file(const std::string& path) {
+    auto key = read_secret_file(path, key_what, Ownership::ours);
+    if (!key)
+        throw UsageError("cannot open " + std::string(key_what) + " " + path +
+                         ": No such file or directory");
+    return *key;
 }
 
 }  // namespace mailprobe::state

@@ -96,6 +96,7 @@ StateDir StateDir::open(const std::optional<std::string>& dir) {
     if (::stat(path.c_str(), &info) != 0)
         throw os_failure(path, "cannot access state directory", errno);
     if (!S_ISDIR(info.st_mode)) throw os_failure(path, "state directory", ENOTDIR);
+    require_trusted_directory(path);
     check_writable(path);
     return StateDir(path);
 }

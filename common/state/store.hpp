@@ -8,6 +8,7 @@
 #include "core/deadline.hpp"
 #include "state/model.hpp"
 #include "state/posix.hpp"
+#include "state/secret_file.hpp"
 
 namespace mailprobe::state {
 
@@ -19,7 +20,8 @@ class StateDir {
 public:
     // dir from --state-dir, else $MAILPROBE_STATE_DIR, else /var/lib/mailprobe. Creates it
     // (and missing parents) with mode 0700. Unusable (cannot create, not a directory, cannot
-    // create files in it) -> CheckFailure(unknown) naming the path and the OS error.
+    // create files in it) -> CheckFailure(unknown) naming the path and the OS error; one
+    // another user could tamper with -> UsageError (require_trusted_directory()).
     static StateDir open(const std::optional<std::string>& dir);
 
     const std::string& path() const { return m_path; }
@@ -31,7 +33,8 @@ public:
     // The probe HMAC key from "<dir>/probe.key" (64 hex digits, mode 0600), created on first
     // use; concurrent first uses agree on one key. The key is the hex text itself, so the file
     // can be copied to another host and given to --probe-secret-file unchanged.
-    // Existing but malformed (not hex, under 16 bytes of key) -> unknown "corrupt key file".
+    // Existing but malformed (not hex, under 16 bytes of key) -> unknown "corrupt key file";
+    // planted (symlink, foreign owner, writable by others) -> UsageError (read_secret_file()).
     std::string load_or_create_key() const;
 
 private:
@@ -67,8 +70,8 @@ private:
     bool m_load_failed = false;
 };
 
-// A key given with --probe-secret-file: the whole file with trailing newlines (and CRs)
-// stripped; must not be empty.
-std::string read_key_file(const std::string& path);
+// A key given with --probe-secret-file: read_secret_file() with Ownership::ours; a missing
+// file is a UsageError too.
+SecretFile read_key_file(const std::string& path);
 
 }  // namespace mailprobe::state

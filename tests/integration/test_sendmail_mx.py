@@ -351,8 +351,8 @@ class MxTest(Base):
         self.assertIn("dns_time", run.perfdata)
         tried = [l.strip() for l in run.long_output if l.strip().startswith("tried ")]
         self.assertEqual(len(tried), 1, run.describe())
-        self.assertRegex(tried[0], r"^tried dead\.mx-fallback\.test \(MX 10\): cannot connect to "
-                                   r"SMTP server dead\.mx-fallback\.test:\d+")
+        self.assertRegex(tried[0], r"^tried dead\.mx-fallback\.test \(MX 10\): connection refused "
+                                   r"by SMTP server dead\.mx-fallback\.test:\d+")
         self.assertTrue(any(l.startswith(f"[OK] send: accepted by mx.mail.test:{self.stack.smtp_port}")
                             for l in run.long_output), run.describe())
         self.assertEqual(self.probe_left_in("probe", run), [])

@@ -306,7 +306,9 @@ BOOST_AUTO_TEST_CASE(nxdomain) {
     BOOST_TEST(failure_of([&] { resolver.lookup_mx("nx.test", deadline); }) ==
                "domain nx.test does not exist (NXDOMAIN)");
     BOOST_TEST(failure_of([&] { resolver.lookup_addresses("nx.test", deadline); }) ==
-               "host nx.test does not exist (NXDOMAIN)");
+               "host nx.test has no address (NXDOMAIN)");
+    BOOST_TEST(failure_of([&] { resolver.lookup_addresses("nx.test", deadline, "MX"); }) ==
+               "MX nx.test has no address (NXDOMAIN)");
 }
 
 BOOST_AUTO_TEST_CASE(no_mx_and_no_address) {
@@ -332,7 +334,7 @@ BOOST_AUTO_TEST_CASE(addresses_ipv4_first) {
                    (std::vector<std::string>{"127.0.0.3", "::1"}),
                boost::test_tools::per_element());
     BOOST_TEST(failure_of([&] { resolver.lookup_addresses("txtonly.test", deadline); }) ==
-               "no address for txtonly.test");
+               "host txtonly.test has no address (no A or AAAA record)");
 }
 
 BOOST_AUTO_TEST_CASE(refused_names_the_rcode) {

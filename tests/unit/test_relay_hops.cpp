@@ -302,7 +302,9 @@ BOOST_AUTO_TEST_CASE(hop_warning_and_critical_on_any_single_hop) {
     {
         const CheckResult r = hops_result(hops, sent_ms, {}, thresholds("1.5", "5"));
         BOOST_TEST(r.status == Status::warning);
-        BOOST_TEST(r.summary == "slow hop; path: vm -> relay.test -> mx.mail.test (2.0 s)");
+        // line 1 names the slow hop and its own delay, not the total
+        BOOST_TEST(r.summary ==
+                   "hop 2 mx.mail.test took 2.0 s; path: vm -> relay.test -> mx.mail.test (2.0 s)");
         BOOST_TEST(r.details[0] == "hop 1: vm -> relay.test with ESMTPSA, 1 s");
         BOOST_TEST(r.details[1] == "hop 2: relay.test -> mx.mail.test with ESMTPS, 2 s [WARNING]");
         const PerfDatum* d = datum(r, "hop2_delay");
@@ -315,7 +317,8 @@ BOOST_AUTO_TEST_CASE(hop_warning_and_critical_on_any_single_hop) {
         BOOST_TEST(r.status == Status::critical);
         BOOST_TEST(r.details[0].ends_with("1 s [WARNING]"));
         BOOST_TEST(r.details[1].ends_with("2 s [CRITICAL]"));
-        BOOST_TEST(r.summary.starts_with("slow hop; path: "));
+        // both hops alert: the CRITICAL one is named
+        BOOST_TEST(r.summary.starts_with("hop 2 mx.mail.test took 2.0 s; path: "), r.summary);
     }
     {
         // inside-range alerting, as the integration tests use to force an alert
@@ -326,6 +329,12 @@ BOOST_AUTO_TEST_CASE(hop_warning_and_critical_on_any_single_hop) {
         const CheckResult ok = hops_result(hops, sent_ms, {}, thresholds("@5:10", "@20:30"));
         BOOST_TEST(ok.status == Status::ok);
         BOOST_TEST(ok.summary.starts_with("path: "));
+    }
+    {
+        // only the first hop (1 s) is slow: it is named, with its own delay
+        const CheckResult r = hops_result(hops, sent_ms, {}, thresholds("@0.5:1.5", nullptr));
+        BOOST_TEST(r.status == Status::warning);
+        BOOST_TEST(r.summary.starts_with("hop 1 relay.test took 1.0 s; path: "), r.summary);
     }
 }
 

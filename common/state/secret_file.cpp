@@ -1,0 +1,137 @@
+#include "state/secret_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <system_error>
+
+#include "core/error.hpp"
+#include "state/posix.hpp"
+
+namespace mailprobe::state {
+
+namespace {
+
+std::string mode_text(mode_t mode) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+    return text;
+}
+
+bool trusted_owner(uid_t owner) {
+    return owner == ::geteuid() || owner == 0;
+}
+
+// Another user may have planted the file (or can rewrite it): refuse, and say how to fix it.
+void require_own_file(const struct stat& info, const std::string& path, const std::string& what) {
+    if (!trusted_owner(info.st_uid)) {
+        throw UsageError(what + " " + path + " is owned by uid " + std::to_string(info.st_uid) +
+                         ", not by this user (uid " + std::to_string(::geteuid()) +
+                         ") or root: another user may have planted it; remove it or chown it "
+                         "to this user");
+    }
+    if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        throw UsageError(what + " " + path + " is writable by group or others (mode " +
+                         mode_text(info.st_mode) + "): chmod 600 " + path);
+    }
+}
+
+std::string read_bounded(int fd, const std::string& path, const std::string& what) {
+    std::string content;
+    char buffer[8192];
+    while (true) {
+        ssize_t got = ::read(fd, buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            throw UsageError("cannot read " + what + " " + path + ": " +
+                             std::generic_category().message(errno));
+        }
+        if (got == 0) return content;
+        content.append(buffer, static_cast<std::size_t>(got));
+        if (content.size() > max_secret_bytes) {
+            throw UsageError(what + " " + path + " is too large (over " +
+                             std::to_string(max_secret_bytes / 1024) + " KiB): not a secret file");
+        }
+    }
+}
+
+std::string one_line(std::string content, const std::string& path, const std::string& what) {
+    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
+        content.pop_back();
+    }
+    if (content.empty()) throw UsageError(what + " " + path + " is empty");
+    if (content.find_first_of("\r\n") != std::string::npos) {
+        throw UsageError(what + " " + path + " has more than one line (it must hold one line)");
+    }
+    if (content.find('\0') != std::string::npos) {
+        throw UsageError(what + " " + path + " contains a NUL byte");
+    }
+    return content;
+}
+
+}  // namespace
+
+std::optional<SecretFile> read_secret_file(const std::string& path, const std::string& what,
+                                           Ownership ownership) {
+    // O_NONBLOCK: a FIFO planted in place of the file must not block the run.
+    int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    if (ownership == Ownership::ours) flags |= O_NOFOLLOW;
+    detail::UniqueFd fd(::open(path.c_str(), flags));
+    if (!fd.valid()) {
+        if (errno == ENOENT) return std::nullopt;
+        if (errno == ELOOP && ownership == Ownership::ours) {
+            throw UsageError(what + " " + path +
+                             " is a symbolic link: refused, since another user may have planted "
+                             "it; replace the link by the file itself");
+        }
+        throw UsageError("cannot open " + what + " " + path + ": " +
+                         std::generic_category().message(errno));
+    }
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0) {
+        throw UsageError("cannot inspect " + what + " " + path + ": " +
+                         std::generic_category().message(errno));
+    }
+    if (S_ISDIR(info.st_mode)) throw UsageError(what + " " + path + " is a directory, not a file");
+    if (!S_ISREG(info.st_mode)) throw UsageError(what + " " + path + " is not a regular file");
+    if (ownership == Ownership::ours) require_own_file(info, path, what);
+    if (static_cast<std::size_t>(info.st_size) > max_secret_bytes) {
+        throw UsageError(what + " " + path + " is too large (over " +
+                         std::to_string(max_secret_bytes / 1024) + " KiB): not a secret file");
+    }
+    SecretFile secret;
+    secret.value = one_line(read_bounded(fd.get(), path, what), path, what);
+    secret.readable_by_others = (info.st_mode & (S_IRGRP | S_IROTH)) != 0;
+    return secret;
+}
+
+void require_trusted_directory(const std::string& dir) {
+    detail::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) {
+        throw UsageError("cannot open state directory " + dir + ": " +
+                         std::generic_category().message(errno));
+    }
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0) {
+        throw UsageError("cannot inspect state directory " + dir + ": " +
+                         std::generic_category().message(errno));
+    }
+    if ((info.st_mode & S_IWOTH) != 0 && (info.st_mode & S_ISVTX) == 0) {
+        throw UsageError("state directory " + dir +
+                         " is writable by others without the sticky "
+                         "bit (mode " +
+                         mode_text(info.st_mode) +
+                         "): anyone could replace the probe key; chmod 700 " + dir);
+    }
+    if (!trusted_owner(info.st_uid)) {
+        throw UsageError("state directory " + dir + " is owned by uid " +
+                         std::to_string(info.st_uid) + ", not by this user (uid " +
+                         std::to_string(::geteuid()) +
+                         ") or root: use a directory of your own (--state-dir) or chown it");
+    }
+}
+
+}  // namespace mailprobe::state
