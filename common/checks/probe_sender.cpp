@@ -4,6 +4,7 @@
 
 #include "checks/certificate.hpp"
 #include "core/error.hpp"
+#include "output/duration.hpp"
 #include "output/perfdata.hpp"
 #include "probe/probe.hpp"
 #include "smtp/sendmail.hpp"
@@ -132,14 +133,14 @@ CheckResult send_stage_result(const SendReport& report, int verbosity) {
     const auto& sent = report.outcome;
     if (report.dns_s) r.perfdata.push_back(seconds_datum("dns_time", *report.dns_s));
     if (report.sendmail) {
-        r.summary = "handed to sendmail in " + format_number(sent.total_s) + " s";
+        r.summary = "handed to sendmail in " + human_duration(sent.total_s);
         r.perfdata.push_back(seconds_datum("submit_time", sent.total_s));
         if (verbosity >= 1 && !sent.reply.empty())
             r.details.push_back("sendmail said: " + sent.reply);
         return r;
     }
     const auto& ep = *report.server;
-    r.summary = "accepted by " + ep.display() + " in " + format_number(sent.transaction_s) + " s" +
+    r.summary = "accepted by " + ep.display() + " in " + human_duration(sent.transaction_s) +
                 (sent.queue_id.empty() ? "" : " (queued as " + sent.queue_id + ")");
     if (report.retries > 0) r.summary += " after " + std::to_string(report.retries) + " retries";
     r.perfdata.push_back(seconds_datum("smtp_connect", sent.connect_s));
@@ -148,10 +149,10 @@ CheckResult send_stage_result(const SendReport& report, int verbosity) {
     for (const auto& t : report.tried) r.details.push_back("tried " + t);
     if (verbosity >= 1) r.details.push_back("server reply: " + sent.reply);
     if (verbosity >= 2) {
-        r.details.push_back("connect " + format_number(sent.connect_s) + " s, TLS " +
-                            format_number(sent.tls_s) + " s, transaction " +
-                            format_number(sent.transaction_s) + " s, total " +
-                            format_number(sent.total_s) + " s");
+        r.details.push_back("connect " + human_duration(sent.connect_s) + ", TLS " +
+                            human_duration(sent.tls_s) + ", transaction " +
+                            human_duration(sent.transaction_s) + ", total " +
+                            human_duration(sent.total_s));
     }
     if (verbosity >= 3) {
         for (const auto& line : sent.transcript) r.details.push_back(line);

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "options/mailbox_options.hpp"
 #include "options/probe_options.hpp"
+#include "output/duration.hpp"
 #include "output/perfdata.hpp"
 
 namespace mailprobe::checks {
@@ -145,15 +146,15 @@ CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
         result.status = Status::critical;
         result.summary = "probe " + run.probe.id + " sent " + clock_time(run.probe.sent_ms) +
                          " via " + run.sent.via + " not in " + c.mailbox.display() + " after " +
-                         format_number(c.wait_s) + " s";
+                         human_duration(c.wait_s);
     } else {
         result.status = c.standard.thresholds.evaluate(run.delivery_s);
-        result.summary = "probe delivered in " + format_number(run.delivery_s) + " s (" +
+        result.summary = "probe delivered in " + human_duration(run.delivery_s) + " (" +
                          run.sent.via + " -> " + c.mailbox.display() + ")";
         if (run.arrival->found.folder != c.mailbox.folder) {
             result.status = worst(result.status, Status::warning);
             result.summary = "probe delivered to " + run.arrival->found.folder + " instead of " +
-                             c.mailbox.folder + " in " + format_number(run.delivery_s) + " s";
+                             c.mailbox.folder + " in " + human_duration(run.delivery_s);
         } else if (result.status != Status::ok) {
             result.summary += ", beyond threshold";
         }

@@ -2,6 +2,7 @@
 
 #include "output/perfdata.hpp"
 #include "output/sanitize.hpp"
+#include "output/duration.hpp"
 
 namespace mailprobe::curl {
 
@@ -100,7 +101,7 @@ CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript&
                                code == CURLE_COULDNT_CONNECT || code == CURLE_WEIRD_SERVER_REPLY ||
                                code == CURLE_UPLOAD_FAILED || code == CURLE_PARTIAL_FILE);
     if (code == CURLE_OPERATION_TIMEDOUT || cut_off) {
-        return critical("timeout after " + format_number(deadline.budget_s()) + " s waiting for " +
+        return critical("timeout after " + human_duration(deadline.budget_s()) + " waiting for " +
                         stage_of(easy, t, ep) + " from " + where);
     }
     switch (code) {

@@ -2,21 +2,27 @@
 
 #include "mailbox/imap_session.hpp"
 #include "mailbox/pop3_session.hpp"
+#include "relay/headers.hpp"
 
 namespace mailprobe::mailbox {
 
 std::string MailboxConfig::display() const {
-    std::string url = endpoint.url();
-    auto scheme_end = url.find("://") + 3;
-    std::string user;
-    for (char c : credentials.user) user += c == '@' ? std::string("%40") : std::string(1, c);
-    url.insert(scheme_end, user + "@");
-    return endpoint.protocol == "imap" ? url + folder : url;
+    // For people: no URL percent-encoding of the user name.
+    std::string where = credentials.user + " on " + endpoint.display();
+    return endpoint.protocol == "imap" ? where + "/" + folder : where + " (POP3)";
 }
 
 std::unique_ptr<MailboxSession> make_session(const MailboxConfig& config) {
     if (config.endpoint.protocol == "imap") return std::make_unique<ImapSession>(config);
     return std::make_unique<Pop3Session>(config);
+}
+
+bool has_name_digest(std::string_view message, const probe::Identity& identity) {
+    for (const auto& value : relay::header_values(header_block(message), probe::k_header, 4)) {
+        auto p = probe::parse_header_value(value);
+        if (p && p->name_digest == identity.name_digest()) return true;
+    }
+    return false;
 }
 
 std::string header_block(std::string_view message) {

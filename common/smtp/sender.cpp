@@ -95,6 +95,7 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
         curl::Watchdog::Armed armed(watchdog, deadline);
         code = curl_easy_perform(easy.get());
     }
+    auto finished = std::chrono::steady_clock::now();
     SendOutcome out;
     out.transcript.assign(transcript.lines().begin(), transcript.lines().end());
     if (code != CURLE_OK) {
@@ -118,7 +119,9 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
     // libcurl may report CONNECT_TIME after APPCONNECT_TIME for STARTTLS: never negative
     out.tls_s = app > 0 ? std::max(0.0, app - out.connect_s) : 0;
     out.transaction_s = std::chrono::duration<double>(out.accepted_at - start).count();
-    out.total_s = easy.info_seconds(CURLINFO_TOTAL_TIME_T);
+    // On the same clock as transaction_s: libcurl's TOTAL_TIME starts later than `start`
+    // and ends before QUIT, so it could be smaller than the transaction it contains.
+    out.total_s = std::chrono::duration<double>(finished - start).count();
     out.reply = transcript.data_reply();
     out.queue_id = parse_queue_id(out.reply);
     if (server.endpoint.tls != curl::TlsMode::none)

@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "output/perfdata.hpp"
 #include "output/sanitize.hpp"
+#include "output/duration.hpp"
 
 namespace mailprobe::smtp {
 
@@ -124,8 +125,8 @@ SendmailOutcome run_sendmail(const std::vector<std::string>& argv, const std::st
     if (!finished) {
         ::kill(-pid, SIGKILL);
         ::waitpid(pid, &status, 0);
-        throw critical(argv[0] + " did not finish within " + format_number(deadline.budget_s()) +
-                       " s (killed)");
+        throw critical(argv[0] + " did not finish within " + human_duration(deadline.budget_s()) +
+                       " (killed)");
     }
     SendmailOutcome out;
     out.total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
