@@ -25,9 +25,10 @@ smtp::SendOutcome send_with_retries(const SmtpOptions& o, const smtp::ServerConf
                          deadline.remaining_s() > o.retry_interval_s + 0.5;
             if (!again && attempt == 0) throw;
             if (!again) {  // say that retrying did not help: the earlier tries are not shown
-                throw smtp::SendError(
-                    e.kind(), CheckFailure(e.status(), std::string(e.what()) + " (after " +
-                                                           std::to_string(attempt) + " retries)"));
+                CheckFailure last(e.status(), std::string(e.what()) + " (after " +
+                                                  std::to_string(attempt) + " retries)");
+                last.add_perfdata(e.perfdata());
+                throw smtp::SendError(e.kind(), last);
             }
             report.tried.push_back(server.endpoint.display() + ": " + e.what() + " (retrying)");
             ++report.retries;
@@ -72,9 +73,12 @@ SendReport send_via_mx(const SmtpOptions& o, const std::string& message, const D
             report.server = server.endpoint;
             report.via = "SMTP " + server.endpoint.display();
             return report;
-        } catch (const smtp::SendError& e) {
+        } catch (smtp::SendError& e) {
             report.tried.push_back(label + ": " + e.what());
-            if (e.kind() == smtp::SendError::Kind::permanent) throw;  // 5xx is final (RFC 5321)
+            if (e.kind() == smtp::SendError::Kind::permanent) {  // 5xx is final (RFC 5321)
+                e.add_perfdata({seconds_datum("dns_time", mx.elapsed_s)});
+                throw;
+            }
             last = e;
         } catch (const CheckFailure& e) {
             report.tried.push_back(label + ": " + e.what());
@@ -85,7 +89,9 @@ SendReport send_via_mx(const SmtpOptions& o, const std::string& message, const D
     for (const auto& t : report.tried) all += (all.empty() ? "" : "; ") + t;
     Status s = last && last->kind() == smtp::SendError::Kind::temporary ? Status::warning
                                                                         : Status::critical;
-    throw CheckFailure(s, "no MX host of " + domain + " accepted the probe: " + all);
+    CheckFailure failure(s, "no MX host of " + domain + " accepted the probe: " + all);
+    failure.add_perfdata({seconds_datum("dns_time", mx.elapsed_s)});
+    throw failure;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "curl/watchdog.hpp"
+#include "output/perfdata.hpp"
 #include "probe/probe.hpp"
 
 namespace mailprobe::smtp {
@@ -49,6 +50,32 @@ std::optional<SendError> refusal(const curl::Transcript& t) {
     }
     return SendError(SendError::Kind::permanent,
                      CheckFailure(Status::critical, cmd + " rejected: " + reply));
+}
+
+[[noreturn]] void throw_send_error(CURLcode code, curl::Easy& easy,
+                                   const curl::Transcript& transcript, const ServerConfig& server,
+                                   const Deadline& deadline, bool aborted, bool cut_off) {
+    if (aborted) throw critical("probe not sent: the mailbox side failed first");
+    const curl::Credentials* cred = server.auth ? &*server.auth : nullptr;
+    // A refused login is reported as such (naming the user), not as a refused command.
+    if (code != CURLE_OPERATION_TIMEDOUT && code != CURLE_LOGIN_DENIED && !cut_off) {
+        if (auto r = refusal(transcript)) throw *r;
+    }
+    bool unreachable = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST;
+    throw SendError(
+        unreachable ? SendError::Kind::connect : SendError::Kind::other,
+        curl::transfer_failure(code, easy, transcript, server.endpoint, deadline, cred));
+}
+
+// The stages a failed transaction got through (libcurl reports 0 for those it did not reach).
+std::vector<PerfDatum> completed_stages(curl::Easy& easy, const curl::Endpoint& ep) {
+    std::vector<PerfDatum> out;
+    double connect = easy.info_seconds(CURLINFO_CONNECT_TIME_T);
+    double app = easy.info_seconds(CURLINFO_APPCONNECT_TIME_T);
+    if (connect > 0) out.push_back(seconds_datum("smtp_connect", connect));
+    if (connect > 0 && app > 0 && ep.tls != curl::TlsMode::none)
+        out.push_back(seconds_datum("smtp_tls", std::max(0.0, app - connect)));
+    return out;
 }
 
 }  // namespace
@@ -99,15 +126,13 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
     SendOutcome out;
     out.transcript.assign(transcript.lines().begin(), transcript.lines().end());
     if (code != CURLE_OK) {
-        if (upload.aborted) throw critical("probe not sent: the mailbox side failed first");
-        // A refused login is reported as such (naming the user), not as a refused command.
-        if (code != CURLE_OPERATION_TIMEDOUT && code != CURLE_LOGIN_DENIED && !watchdog.fired()) {
-            if (auto r = refusal(transcript)) throw *r;
+        try {
+            throw_send_error(code, easy, transcript, server, deadline, upload.aborted,
+                             watchdog.fired());
+        } catch (CheckFailure& e) {
+            e.add_perfdata(completed_stages(easy, server.endpoint));
+            throw;
         }
-        bool unreachable = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST;
-        throw SendError(
-            unreachable ? SendError::Kind::connect : SendError::Kind::other,
-            curl::transfer_failure(code, easy, transcript, server.endpoint, deadline, cred));
     }
     out.accepted_at = transcript.data_reply_time();
     if (out.accepted_at == std::chrono::steady_clock::time_point{}) {
