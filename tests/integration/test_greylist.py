@@ -80,7 +80,7 @@ class GreylistTest(unittest.TestCase):
         self.assertGreaterEqual(run.elapsed, 1.5)
         send = [l for l in run.long_output if l.startswith("[OK] send: ")]
         self.assertEqual(len(send), 1, run.describe())
-        self.assertRegex(send[0], r"^\[OK\] send: accepted by 127\.0\.0\.1:\d+ in [\d.]+ s "
+        self.assertRegex(send[0], r"^\[OK\] send: accepted by 127\.0\.0\.1:\d+ in [\d.]+ m?s "
                                   r"\(queued as \w+\) after 1 retries$")
         tried = [l.strip() for l in run.long_output if l.strip().startswith("tried ")]
         self.assertEqual(len(tried), 1, run.describe())
