@@ -102,7 +102,7 @@ class GreylistTest(unittest.TestCase):
         run = run_plugin("check_mail_roundtrip",
                          self.args("--retry-deferred", "1", "--retry-interval", "0.2"))
         self.assert_state(run, "WARNING", "MAIL ROUNDTRIP")
-        self.assertRegex(run.first_line, self.DEFERRED + r" \(after 1 retries\)$")
+        self.assertRegex(run.first_line, self.DEFERRED + r" \(after 1 retries\) \| .*\btime=")
         self.assertGreaterEqual(run.elapsed, 0.2)
         self.assertEqual(self.our_probes(), [])
 

@@ -48,7 +48,7 @@ class RoundTripTests(PluginTestCase):
         run = self.roundtrip(*join_args(smtp_args(s, smtp_mode), ["--to", s.address(user)], mailbox_args),
                              "-t", "20", "--wait", "15", "-v", env=env)
         self.assertStatus(run, "OK", SVC)
-        self.assertRegex(self.summary(run), r"probe delivered in [0-9.]+ m?s \(SMTP .* -> t1[56] on ")
+        self.assertRegex(self.summary(run), r"probe delivered in [0-9.]+ m?s \(SMTP .* -> t1[56](@mail\.test)? on ")
         self.assertNotIn("%40", run.stdout)
         labels = OK_LABELS + (("mailbox_tls",) if mailbox_tls else ())
         absent = () if mailbox_tls else ("mailbox_tls",)
