@@ -183,7 +183,7 @@ std::vector<FoundProbe> ImapSession::verified(const std::vector<std::uint32_t>& 
         if (auto p = probe::verify_message(identity, f.message)) {
             out.push_back(
                 FoundProbe{*p, folder, f.uid, header_block(f.message), 0, f.internaldate_ms});
-        } else if (has_name_digest(f.message, identity)) {
+        } else if (probe::candidate_header(identity, header_block(f.message))) {
             ++m_unverified;  // our name, another key
         }
     }

@@ -2,7 +2,6 @@
 
 #include "mailbox/imap_session.hpp"
 #include "mailbox/pop3_session.hpp"
-#include "relay/headers.hpp"
 
 namespace mailprobe::mailbox {
 
@@ -15,14 +14,6 @@ std::string MailboxConfig::display() const {
 std::unique_ptr<MailboxSession> make_session(const MailboxConfig& config) {
     if (config.endpoint.protocol == "imap") return std::make_unique<ImapSession>(config);
     return std::make_unique<Pop3Session>(config);
-}
-
-bool has_name_digest(std::string_view message, const probe::Identity& identity) {
-    for (const auto& value : relay::header_values(header_block(message), probe::k_header, 4)) {
-        auto p = probe::parse_header_value(value);
-        if (p && p->name_digest == identity.name_digest()) return true;
-    }
-    return false;
 }
 
 std::string header_block(std::string_view message) {

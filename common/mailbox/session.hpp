@@ -104,8 +104,4 @@ inline constexpr int k_verify_body_lines = 160;
 // The header block of a message (up to and including the empty line, if any).
 std::string header_block(std::string_view message);
 
-// True when the message's header carries an X-Mailprobe field with this identity's name
-// digest, whether or not its tag verifies.
-bool has_name_digest(std::string_view message, const probe::Identity& identity);
-
 }  // namespace mailprobe::mailbox
