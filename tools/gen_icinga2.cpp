@@ -31,7 +31,8 @@ const std::map<std::string, std::string> k_secret_env = {
     {"smtp-password", "MAILPROBE_SMTP_PASSWORD"},
     {"mailbox-password", "MAILPROBE_MAILBOX_PASSWORD"},
 };
-const std::set<std::string> k_left_out = {"help", "version", "output"};
+// "starttls" (-S) is a shortcut for --smtp-tls starttls, which the CheckCommand already has.
+const std::set<std::string> k_left_out = {"help", "version", "output", "starttls"};
 
 std::string quote(const std::string& s) {
     std::string out = "\"";

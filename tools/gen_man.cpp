@@ -103,6 +103,7 @@ std::string option_heading(const mailprobe::OptionSpec& s) {
     std::string out;
     if (s.short_name) out += "\\fB\\-" + std::string(1, s.short_name) + "\\fR, ";
     out += "\\fB\\-\\-" + roff(s.long_name) + "\\fR";
+    for (const auto& a : s.aliases) out += ", \\fB\\-\\-" + roff(a) + "\\fR";
     if (!s.value_name.empty()) {
         std::string v = s.value_name;
         if (v.front() == '[' && v.back() == ']') {

@@ -7,6 +7,7 @@
 #include "checks/mailbox_flow.hpp"
 #include "checks/probe_sender.hpp"
 #include "checks/mail_send.hpp"
+#include "output/duration.hpp"
 #include "output/perfdata.hpp"
 #include "relay/received.hpp"
 #include "state/store.hpp"
@@ -30,13 +31,6 @@ AsyncOptions async_options_from(const ParsedOptions& p) {
     a.state_dir = p.get("state-dir");
     a.wait_given = p.has("wait");
     return a;
-}
-
-std::string human_duration(double seconds) {
-    auto s = static_cast<long long>(std::llround(std::max(0.0, seconds)));
-    if (s < 60) return std::to_string(s) + "s";
-    if (s < 3600) return std::to_string(s / 60) + "m " + std::to_string(s % 60) + "s";
-    return std::to_string(s / 3600) + "h " + std::to_string(s % 3600 / 60) + "m";
 }
 
 std::optional<std::int64_t> arrival_ms(const std::string& header) {
@@ -176,7 +170,7 @@ void judge(const AsyncParams& a, const state::CheckState& st, const Collected& c
         // Watching a mailbox only, silence itself is the symptom: judge the newest probe's age.
         double judged = a.smtp ? delay : age;
         r.status = th.evaluate(judged);
-        r.summary = (a.smtp ? "last probe delivered in " + format_number(delay) + " s"
+        r.summary = (a.smtp ? "last probe delivered in " + human_duration(delay)
                             : "newest probe " + human_duration(age) + " old") +
                     " (sent " + clock_time(st.last_delivery->sent_ms) + "); " + count;
     } else {

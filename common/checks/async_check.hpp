@@ -43,8 +43,6 @@ struct AsyncOutcome {
 
 AsyncOutcome run_async(const AsyncParams& a);
 
-// "15m 3s", "2h 0m", "42s": ages in a status line.
-std::string human_duration(double seconds);
 // Unix ms when the final MTA received the message (topmost dated Received field).
 std::optional<std::int64_t> arrival_ms(const std::string& header);
 

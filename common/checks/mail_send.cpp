@@ -5,6 +5,7 @@
 
 #include "core/host.hpp"
 #include "options/probe_options.hpp"
+#include "output/duration.hpp"
 #include "output/perfdata.hpp"
 
 namespace mailprobe::checks {
@@ -56,7 +57,7 @@ CheckResult run_mail_send(const MailSendConfig& c) {
     result.status = c.standard.thresholds.evaluate(total);
     result.summary.insert(0, "probe ");
     if (result.status != Status::ok) {
-        result.summary += ", total " + format_number(total) + " s beyond threshold";
+        result.summary += ", total " + human_duration(total) + " beyond threshold";
     }
     result.perfdata.push_back(seconds_datum("time", total, &c.standard.thresholds));
     name_certificate_alerts(result);

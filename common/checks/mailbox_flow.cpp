@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "checks/certificate.hpp"
+#include "output/duration.hpp"
 #include "output/perfdata.hpp"
 
 namespace mailprobe::checks {
@@ -98,7 +99,7 @@ CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config, const Mai
     CheckResult r;
     const auto& login = stage.login;
     r.summary = "mailbox: logged in to " + config.display() + " in " +
-                format_number(login.connect_s + login.tls_s + login.login_s) + " s";
+                human_duration(login.connect_s + login.tls_s + login.login_s);
     r.perfdata.push_back(seconds_datum("mailbox_connect", login.connect_s));
     if (config.endpoint.tls != curl::TlsMode::none) {
         r.perfdata.push_back(seconds_datum("mailbox_tls", login.tls_s));

@@ -1,7 +1,7 @@
 #include "checks/mailbox_receive.hpp"
 
 #include <algorithm>
-#include <cmath>
+#include <chrono>
 
 #include "checks/certificate.hpp"
 #include "checks/mailbox_flow.hpp"
@@ -9,6 +9,7 @@
 #include "options/mailbox_options.hpp"
 #include "options/probe_options.hpp"
 #include "options/smtp_options.hpp"
+#include "output/duration.hpp"
 #include "output/perfdata.hpp"
 
 namespace mailprobe::checks {
@@ -63,7 +64,7 @@ CheckResult login_only_result(const MailboxReceiveConfig& c, mailbox::MailboxSes
     double total = deadline.elapsed_s();
     r.status = c.standard.thresholds.evaluate(total);
     std::uint32_t count = session.message_count();
-    r.summary = "logged in to " + c.mailbox.display() + " in " + format_number(total) + " s, " +
+    r.summary = "logged in to " + c.mailbox.display() + " in " + human_duration(total) + ", " +
                 std::to_string(count) + " messages";
     r.perfdata.push_back(count_datum("messages", count));
     r.perfdata.push_back(seconds_datum("time", total, &c.standard.thresholds));
@@ -73,6 +74,48 @@ CheckResult login_only_result(const MailboxReceiveConfig& c, mailbox::MailboxSes
 
 }  // namespace
 
+namespace {
+
+// Nothing verified: either nothing arrived, or it carries another key (say which).
+void judge_none_found(const MailboxReceiveConfig& c, std::size_t unverified, CheckResult& r) {
+    r.status = Status::critical;
+    if (unverified == 0) {
+        r.summary = "no probe of check '" + c.identity.name + "' in " + c.mailbox.display();
+        return;
+    }
+    r.summary = std::to_string(unverified) + (unverified == 1 ? " probe" : " probes") + " for '" +
+                c.identity.name + "' found but none verifies: the probe secret " +
+                "differs from the sender's (--probe-secret-file)";
+}
+
+void judge_newest(const MailboxReceiveConfig& c, const std::vector<mailbox::FoundProbe>& probes,
+                  const mailbox::FoundProbe& newest, std::size_t removed, CheckResult& r) {
+    // The sender's clock may run ahead of ours: a negative age is reported as 0.
+    double age = std::max<double>(
+        0, static_cast<double>(probe::unix_now_ms() - newest.probe.sent_ms) / 1000.0);
+    r.status = c.standard.thresholds.evaluate(age);
+    r.summary = "newest probe " + human_duration(age) + " old (sent " +
+                clock_time(newest.probe.sent_ms) + "); " + std::to_string(probes.size()) +
+                " found" + (removed > 0 ? ", " + std::to_string(removed) + " older deleted" : "");
+    if (newest.folder != c.mailbox.folder) {
+        r.status = worst(r.status, Status::warning);
+        r.summary += "; newest was in " + newest.folder;
+    }
+    if (c.standard.verbosity >= 1) {
+        for (const auto& p : probes) {
+            bool kept = c.keep || &p == &newest;
+            r.details.push_back("probe " + p.probe.id + " sent " + clock_time(p.probe.sent_ms) +
+                                " in " + p.folder + (kept ? ", kept" : ", deleted"));
+        }
+    }
+    r.perfdata.push_back(seconds_datum("probe_age", age, &c.standard.thresholds));
+}
+
+}  // namespace
+
+// Without --async the newest verified probe stays in the mailbox, so that the next run
+// (before the sender's next probe) judges its age again: a receiver running more often than
+// the sender stays OK, and WARNING/CRITICAL follow -w/-c once the sender stops.
 CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
     if (c.async.enabled && !c.login_only) {
         AsyncParams params{c.standard, c.mailbox, c.identity, c.async, nullptr, 0.0, c.keep};
@@ -89,45 +132,30 @@ CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
     auto probes = session->identity_probes(c.identity, deadline);
     CheckResult result;
     for (const auto& w : c.warnings) result.details.push_back("note: " + w);
-    double delete_s = 0;
-    if (!c.keep && !probes.empty()) {
-        auto t0 = std::chrono::steady_clock::now();
-        session->remove(probes, deadline);
-        delete_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
-    // mailbox_stage_result's summary already starts with "mailbox: "
-    result.add_child(
-        mailbox_stage_result(c.mailbox, mailbox_stage(*session, login), c.standard.verbosity));
-    session->close(deadline);
-    result.perfdata.push_back(count_datum("probes_found", static_cast<double>(probes.size())));
-    if (probes.empty()) {
-        result.status = Status::critical;
-        result.summary = "no probe of check '" + c.identity.name + "' in " + c.mailbox.display();
-        result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
-        name_certificate_alerts(result);
-        return result;
-    }
     auto newest = std::max_element(probes.begin(), probes.end(), [](const auto& a, const auto& b) {
         return a.probe.sent_ms < b.probe.sent_ms;
     });
-    // The sender's clock may run ahead of ours: a negative age is reported as 0.
-    double age = std::max<double>(
-        0, static_cast<double>(probe::unix_now_ms() - newest->probe.sent_ms) / 1000.0);
-    result.status = c.standard.thresholds.evaluate(age);
-    result.summary = "newest probe " + format_number(std::round(age * 10) / 10) + " s old (sent " +
-                     clock_time(newest->probe.sent_ms) + "), " + std::to_string(probes.size()) +
-                     " found" + (c.keep ? "" : " and deleted");
-    if (newest->folder != c.mailbox.folder) {
-        result.status = worst(result.status, Status::warning);
-        result.summary += "; newest was in " + newest->folder;
+    std::vector<mailbox::FoundProbe> older;
+    for (auto it = probes.begin(); it != probes.end(); ++it)
+        if (it != newest) older.push_back(*it);
+    auto t0 = std::chrono::steady_clock::now();
+    if (!c.keep) session->remove(older, deadline);
+    double delete_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // mailbox_stage_result's summary already starts with "mailbox: "
+    result.add_child(
+        mailbox_stage_result(c.mailbox, mailbox_stage(*session, login), c.standard.verbosity));
+    std::size_t unverified = session->unverified_probes();
+    session->close(deadline);
+    result.perfdata.push_back(count_datum("probes_found", static_cast<double>(probes.size())));
+    if (probes.empty()) {
+        judge_none_found(c, unverified, result);
+    } else {
+        judge_newest(c, probes, *newest, c.keep ? 0 : older.size(), result);
+        if (unverified > 0)
+            result.details.push_back("note: " + std::to_string(unverified) +
+                                     " message(s) for this probe name did not verify with our "
+                                     "probe secret");
     }
-    if (c.standard.verbosity >= 1) {
-        for (const auto& p : probes) {
-            result.details.push_back("probe " + p.probe.id + " sent " +
-                                     clock_time(p.probe.sent_ms) + " in " + p.folder);
-        }
-    }
-    result.perfdata.push_back(seconds_datum("probe_age", age, &c.standard.thresholds));
     if (!c.keep) result.perfdata.push_back(seconds_datum("mailbox_delete", delete_s));
     result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
     name_certificate_alerts(result);

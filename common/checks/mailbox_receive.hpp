@@ -1,7 +1,8 @@
 #pragma once
 // check_mailbox_receive: watch a mailbox only. Finds the probes that check_mail_send (or
-// any sender with the same probe name and key) delivered, judges the newest one's age and
-// deletes the verified ones. Or, with --login-only, a plain mailbox login check.
+// any sender with the same probe name and key) delivered and judges the newest one's age;
+// keeps that one (the next run judges it again) and deletes the older verified ones.
+// Or, with --login-only, a plain mailbox login check.
 #include "checks/async_check.hpp"
 #include "mailbox/session.hpp"
 #include "options/option_set.hpp"

@@ -4,6 +4,7 @@
 
 #include "checks/certificate.hpp"
 #include "core/error.hpp"
+#include "output/duration.hpp"
 #include "output/perfdata.hpp"
 #include "probe/probe.hpp"
 #include "smtp/sendmail.hpp"
@@ -24,9 +25,10 @@ smtp::SendOutcome send_with_retries(const SmtpOptions& o, const smtp::ServerConf
                          deadline.remaining_s() > o.retry_interval_s + 0.5;
             if (!again && attempt == 0) throw;
             if (!again) {  // say that retrying did not help: the earlier tries are not shown
-                throw smtp::SendError(
-                    e.kind(), CheckFailure(e.status(), std::string(e.what()) + " (after " +
-                                                           std::to_string(attempt) + " retries)"));
+                CheckFailure last(e.status(), std::string(e.what()) + " (after " +
+                                                  std::to_string(attempt) + " retries)");
+                last.add_perfdata(e.perfdata());
+                throw smtp::SendError(e.kind(), last);
             }
             report.tried.push_back(server.endpoint.display() + ": " + e.what() + " (retrying)");
             ++report.retries;
@@ -73,9 +75,12 @@ SendReport send_via_mx(const SmtpOptions& o, const std::string& message, const D
             report.server = server.endpoint;
             report.via = "SMTP " + server.endpoint.display();
             return report;
-        } catch (const smtp::SendError& e) {
+        } catch (smtp::SendError& e) {
             report.tried.push_back(label + ": " + e.what());
-            if (e.kind() == smtp::SendError::Kind::permanent) throw;  // 5xx is final (RFC 5321)
+            if (e.kind() == smtp::SendError::Kind::permanent) {  // 5xx is final (RFC 5321)
+                e.add_perfdata({seconds_datum("dns_time", mx.elapsed_s)});
+                throw;
+            }
             last = e;
         } catch (const CheckFailure& e) {
             report.tried.push_back(e.what());  // "MX mx1.example.org has no address (...)"
@@ -86,7 +91,9 @@ SendReport send_via_mx(const SmtpOptions& o, const std::string& message, const D
     for (const auto& t : report.tried) all += (all.empty() ? "" : "; ") + t;
     Status s = last && last->kind() == smtp::SendError::Kind::temporary ? Status::warning
                                                                         : Status::critical;
-    throw CheckFailure(s, "no MX host of " + domain + " accepted the probe: " + all);
+    CheckFailure failure(s, "no MX host of " + domain + " accepted the probe: " + all);
+    failure.add_perfdata({seconds_datum("dns_time", mx.elapsed_s)});
+    throw failure;
 }
 
 }  // namespace
@@ -134,14 +141,14 @@ CheckResult send_stage_result(const SendReport& report, int verbosity) {
     const auto& sent = report.outcome;
     if (report.dns_s) r.perfdata.push_back(seconds_datum("dns_time", *report.dns_s));
     if (report.sendmail) {
-        r.summary = "handed to sendmail in " + format_number(sent.total_s) + " s";
+        r.summary = "handed to sendmail in " + human_duration(sent.total_s);
         r.perfdata.push_back(seconds_datum("submit_time", sent.total_s));
         if (verbosity >= 1 && !sent.reply.empty())
             r.details.push_back("sendmail said: " + sent.reply);
         return r;
     }
     const auto& ep = *report.server;
-    r.summary = "accepted by " + ep.display() + " in " + format_number(sent.transaction_s) + " s" +
+    r.summary = "accepted by " + ep.display() + " in " + human_duration(sent.transaction_s) +
                 (sent.queue_id.empty() ? "" : " (queued as " + sent.queue_id + ")");
     if (report.retries > 0) r.summary += " after " + std::to_string(report.retries) + " retries";
     r.perfdata.push_back(seconds_datum("smtp_connect", sent.connect_s));
@@ -150,10 +157,10 @@ CheckResult send_stage_result(const SendReport& report, int verbosity) {
     for (const auto& t : report.tried) r.details.push_back("tried " + t);
     if (verbosity >= 1) r.details.push_back("server reply: " + sent.reply);
     if (verbosity >= 2) {
-        r.details.push_back("connect " + format_number(sent.connect_s) + " s, TLS " +
-                            format_number(sent.tls_s) + " s, transaction " +
-                            format_number(sent.transaction_s) + " s, total " +
-                            format_number(sent.total_s) + " s");
+        r.details.push_back("connect " + human_duration(sent.connect_s) + ", TLS " +
+                            human_duration(sent.tls_s) + ", transaction " +
+                            human_duration(sent.transaction_s) + ", total " +
+                            human_duration(sent.total_s));
     }
     if (verbosity >= 3) {
         for (const auto& line : sent.transcript) r.details.push_back(line);

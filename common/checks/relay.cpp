@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "output/duration.hpp"
 #include "output/perfdata.hpp"
 
 namespace mailprobe::checks {
@@ -47,7 +48,7 @@ std::string hop_line(std::size_t n, const relay::Hop& hop, double delay) {
     std::string line = "hop " + std::to_string(n) + ": " + (r.from.empty() ? "?" : r.from) +
                        " -> " + (r.by.empty() ? "?" : r.by);
     if (!r.with.empty()) line += " with " + r.with;
-    line += hop.time_known ? ", " + format_number(delay) + " s" : ", time unknown";
+    line += hop.time_known ? ", " + human_duration(delay) : ", time unknown";
     if (hop.skewed) line += " (clock skew: negative delay shown as 0)";
     return line;
 }

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "options/mailbox_options.hpp"
 #include "options/probe_options.hpp"
+#include "output/duration.hpp"
 #include "output/perfdata.hpp"
 
 namespace mailprobe::checks {
@@ -26,7 +27,8 @@ void RoundTripConfig::declare(OptionSet& o) {
     add_mailbox_options(o);
     o.section("Round trip options")
         .value("wait", 0, "SECONDS", "How long to wait for the probe; must end before --timeout",
-               "35");
+               format_number(default_wait_s) + ", or " +
+                   format_number(wait_share_of_timeout * 100) + "% of --timeout if that is less");
     add_async_options(o);
     add_tls_trust_options(o);
     add_probe_options(o);
@@ -38,7 +40,8 @@ RoundTripConfig RoundTripConfig::from(const ParsedOptions& p) {
     c.standard = standard_config(p, defaults());
     c.smtp = smtp_options_from(p, c.warnings);
     c.mailbox = mailbox_config_from(p, c.smtp.server.tls, c.warnings);
-    c.wait_s = p.seconds("wait").value_or(std::min(35.0, c.standard.timeout_s * 0.7));
+    c.wait_s = p.seconds("wait").value_or(
+        std::min(default_wait_s, c.standard.timeout_s * wait_share_of_timeout));
     if (c.wait_s >= c.standard.timeout_s) {
         throw UsageError("--wait (" + format_number(c.wait_s) +
                          " s) must be shorter than --timeout (" +
@@ -93,6 +96,38 @@ double seconds_between(SteadyTime from, SteadyTime to) {
     return std::chrono::duration<double>(to - from).count();
 }
 
+// Rethrows a stage's failure with the perfdata of the stages that did complete.
+[[noreturn]] void rethrow_with(const std::exception_ptr& error,
+                               const std::vector<PerfDatum>& completed) {
+    try {
+        std::rethrow_exception(error);
+    } catch (CheckFailure& e) {
+        e.add_perfdata(completed);
+        throw;
+    }
+}
+
+void wait_and_remove(const RoundTripConfig& c, mailbox::MailboxSession& session,
+                     BounceWatch& bounces, RoundTripRun& run, const Deadline& deadline) {
+    auto wait_ms = static_cast<std::int64_t>((c.wait_s - deadline.elapsed_s()) * 1000);
+    Deadline wait_until =
+        deadline.capped(std::chrono::milliseconds(std::max<std::int64_t>(0, wait_ms)));
+    run.arrival = wait_for_probe(session, c.mailbox, c.identity, run.probe.id, wait_until,
+                                 deadline, [&] { return bounces.check(deadline); });
+    run.bounce = bounces.failed();
+    run.delays = bounces.delayed();
+    run.dsn_ignored = bounces.ignored();
+    if (run.arrival) {
+        run.delivery_s =
+            std::max(0.0, seconds_between(run.sent.outcome.accepted_at, run.arrival->visible_at));
+        if (!c.keep) {
+            auto t0 = std::chrono::steady_clock::now();
+            session.remove({run.arrival->found}, deadline);
+            run.delete_s = seconds_between(t0, std::chrono::steady_clock::now());
+        }
+    }
+}
+
 }  // namespace
 
 RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadline) {
@@ -126,26 +161,22 @@ RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadlin
         send_error = std::current_exception();
     }
     mailbox_thread.join();
-    if (mailbox_error) std::rethrow_exception(mailbox_error);
-    if (send_error) std::rethrow_exception(send_error);
-
-    auto wait_ms = static_cast<std::int64_t>((c.wait_s - deadline.elapsed_s()) * 1000);
-    Deadline wait_until =
-        deadline.capped(std::chrono::milliseconds(std::max<std::int64_t>(0, wait_ms)));
+    if (mailbox_error) {
+        rethrow_with(mailbox_error, send_error ? std::vector<PerfDatum>{}
+                                               : send_stage_result(run.sent, 0).perfdata);
+    }
+    if (send_error) {
+        rethrow_with(send_error,
+                     mailbox_stage_result(c.mailbox, mailbox_stage(*session, login), 0).perfdata);
+    }
     BounceWatch bounces(*session, c.identity, run.probe.id);
-    run.arrival = wait_for_probe(*session, c.mailbox, c.identity, run.probe.id, wait_until,
-                                 deadline, [&] { return bounces.check(deadline); });
-    run.bounce = bounces.failed();
-    run.delays = bounces.delayed();
-    run.dsn_ignored = bounces.ignored();
-    if (run.arrival) {
-        run.delivery_s =
-            std::max(0.0, seconds_between(run.sent.outcome.accepted_at, run.arrival->visible_at));
-        if (!c.keep) {
-            auto t0 = std::chrono::steady_clock::now();
-            session->remove({run.arrival->found}, deadline);
-            run.delete_s = seconds_between(t0, std::chrono::steady_clock::now());
-        }
+    try {
+        wait_and_remove(c, *session, bounces, run, deadline);
+    } catch (...) {
+        auto completed = send_stage_result(run.sent, 0).perfdata;
+        auto mailbox = mailbox_stage_result(c.mailbox, mailbox_stage(*session, login), 0);
+        completed.insert(completed.end(), mailbox.perfdata.begin(), mailbox.perfdata.end());
+        rethrow_with(std::current_exception(), completed);
     }
     if (!c.keep && !bounces.deletable().empty()) {
         session->remove(bounces.deletable(), deadline);
@@ -177,15 +208,15 @@ CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
         result.status = Status::critical;
         result.summary = "probe " + run.probe.id + " sent " + clock_time(run.probe.sent_ms) +
                          " via " + run.sent.via + " not in " + c.mailbox.display() + " after " +
-                         format_number(c.wait_s) + " s";
+                         human_duration(c.wait_s);
     } else {
         result.status = c.standard.thresholds.evaluate(run.delivery_s);
-        result.summary = "probe delivered in " + format_number(run.delivery_s) + " s (" +
+        result.summary = "probe delivered in " + human_duration(run.delivery_s) + " (" +
                          run.sent.via + " -> " + c.mailbox.display() + ")";
         if (run.arrival->found.folder != c.mailbox.folder) {
             result.status = worst(result.status, Status::warning);
             result.summary = "probe delivered to " + run.arrival->found.folder + " instead of " +
-                             c.mailbox.folder + " in " + format_number(run.delivery_s) + " s";
+                             c.mailbox.folder + " in " + human_duration(run.delivery_s);
         } else if (result.status != Status::ok) {
             result.summary += ", beyond threshold";
         }

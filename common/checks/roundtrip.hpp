@@ -18,7 +18,11 @@ struct RoundTripConfig {
     SmtpOptions smtp;
     mailbox::MailboxConfig mailbox;
     probe::Identity identity;
-    double wait_s = 30;
+    // --wait: default_wait_s, but at most wait_share_of_timeout of -t, so that a shorter -t
+    // alone still leaves time to report.
+    static constexpr double default_wait_s = 35;
+    static constexpr double wait_share_of_timeout = 0.7;
+    double wait_s = default_wait_s;
     bool keep = false;
     AsyncOptions async;
     VerdictConfig verdicts;

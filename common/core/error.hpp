@@ -3,7 +3,9 @@
 // (plugin/runner.cpp), which turns them into a check result.
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "output/perfdata.hpp"
 #include "result/status.hpp"
 
 namespace mailprobe {
@@ -14,9 +16,16 @@ public:
     CheckFailure(Status status, const std::string& message)
         : std::runtime_error(message), m_status(status) {}
     Status status() const { return m_status; }
+    // Perfdata of the stages that completed before the failure, so that graphs have no
+    // gaps (the runner adds "time").
+    const std::vector<PerfDatum>& perfdata() const { return m_perfdata; }
+    void add_perfdata(const std::vector<PerfDatum>& completed) {
+        m_perfdata.insert(m_perfdata.end(), completed.begin(), completed.end());
+    }
 
 private:
     Status m_status;
+    std::vector<PerfDatum> m_perfdata;
 };
 
 // Bad options or configuration: always UNKNOWN, printed with a usage hint.

@@ -7,6 +7,7 @@
 
 #include "output/perfdata.hpp"
 #include "output/sanitize.hpp"
+#include "output/duration.hpp"
 
 namespace mailprobe::curl {
 
@@ -125,7 +126,7 @@ CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript&
         return critical(proto + " server " + where + " closed the session: " + t.bye());
     }
     if (code == CURLE_OPERATION_TIMEDOUT || cut_off) {
-        return critical("timeout after " + format_number(deadline.budget_s()) + " s waiting for " +
+        return critical("timeout after " + human_duration(deadline.budget_s()) + " waiting for " +
                         stage_of(easy, t, ep) + " from " + where);
     }
     switch (code) {

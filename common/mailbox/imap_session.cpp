@@ -183,6 +183,8 @@ std::vector<FoundProbe> ImapSession::verified(const std::vector<std::uint32_t>& 
         if (auto p = probe::verify_message(identity, f.message)) {
             out.push_back(
                 FoundProbe{*p, folder, f.uid, header_block(f.message), 0, f.internaldate_ms});
+        } else if (probe::candidate_header(identity, header_block(f.message))) {
+            ++m_unverified;  // our name, another key
         }
     }
     auto note = [&](std::string text) {
@@ -204,6 +206,7 @@ std::vector<FoundProbe> ImapSession::verified(const std::vector<std::uint32_t>& 
 
 std::vector<FoundProbe> ImapSession::identity_probes(const probe::Identity& identity,
                                                      const Deadline& deadline) {
+    m_unverified = 0;
     return scan(identity, nullptr, deadline);
 }
 

@@ -28,6 +28,7 @@ public:
     std::optional<Clock::time_point> last_change() const override { return m_last_change; }
     bool idle_active() const override { return m_idle; }
     std::uint32_t message_count() const override { return m_exists; }
+    std::size_t unverified_probes() const override { return m_unverified; }
     std::vector<std::string> transcript() const override;
     std::vector<std::string> notes() const override { return m_notes; }
     std::optional<std::uint32_t> flagged_probes() const override;
@@ -88,6 +89,7 @@ private:
     bool m_open = false;
     std::optional<Clock::time_point> m_last_change;
     std::vector<std::string> m_notes;
+    std::size_t m_unverified = 0;
 };
 
 }  // namespace mailprobe::mailbox

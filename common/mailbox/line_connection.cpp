@@ -8,6 +8,7 @@
 #include "oauth2/token_source.hpp"
 #include "output/perfdata.hpp"
 #include "output/sanitize.hpp"
+#include "output/duration.hpp"
 
 namespace mailprobe::mailbox {
 
@@ -64,7 +65,7 @@ LoginTimes LineConnection::open(const Deadline& deadline) {
 }
 
 void LineConnection::fail_timeout(const Deadline& deadline, std::string_view stage) const {
-    throw critical("timeout after " + format_number(deadline.budget_s()) + " s waiting for " +
+    throw critical("timeout after " + human_duration(deadline.budget_s()) + " waiting for " +
                    protocol_name() + " " + std::string(stage) + " from " + m_endpoint.display());
 }
 

@@ -73,6 +73,7 @@ std::vector<FoundProbe> Pop3Session::scan(const probe::Identity& identity,
                                           const std::string& stop_id, const Deadline& deadline) {
     ensure_open(deadline);
     std::vector<FoundProbe> out;
+    m_unverified = 0;
     auto limit = static_cast<std::uint32_t>(std::max(1, m_config.scan_limit));
     std::uint32_t lowest = m_count > limit ? m_count - limit + 1 : 1;
     for (std::uint32_t n = m_count; n >= lowest && n > 0; --n) {
@@ -85,6 +86,8 @@ std::vector<FoundProbe> Pop3Session::scan(const probe::Identity& identity,
             out.push_back(
                 FoundProbe{*p, "INBOX", n, header_block(*message), m_generation, std::nullopt});
             if (p->id == stop_id) break;
+        } else {
+            ++m_unverified;  // the header names our probe: another key
         }
     }
     return out;

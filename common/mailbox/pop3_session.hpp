@@ -22,6 +22,7 @@ public:
     std::optional<Clock::time_point> last_change() const override { return std::nullopt; }
     bool idle_active() const override { return false; }
     std::uint32_t message_count() const override { return m_count; }
+    std::size_t unverified_probes() const override { return m_unverified; }
     std::vector<std::string> transcript() const override;
     std::vector<std::string> notes() const override { return {}; }
 
@@ -43,6 +44,7 @@ private:
     std::uint32_t m_count = 0;
     std::uint64_t m_generation = 0;
     std::vector<std::string> m_transcript;
+    std::size_t m_unverified = 0;  // of the last scan
 };
 
 }  // namespace mailprobe::mailbox

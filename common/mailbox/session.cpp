@@ -6,12 +6,9 @@
 namespace mailprobe::mailbox {
 
 std::string MailboxConfig::display() const {
-    std::string url = endpoint.url();
-    auto scheme_end = url.find("://") + 3;
-    std::string user;
-    for (char c : credentials.user) user += c == '@' ? std::string("%40") : std::string(1, c);
-    url.insert(scheme_end, user + "@");
-    return endpoint.protocol == "imap" ? url + folder : url;
+    // For people: no URL percent-encoding of the user name.
+    std::string where = credentials.user + " on " + endpoint.display();
+    return endpoint.protocol == "imap" ? where + "/" + folder : where + " (POP3)";
 }
 
 std::unique_ptr<MailboxSession> make_session(const MailboxConfig& config) {

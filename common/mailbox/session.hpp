@@ -25,7 +25,8 @@ struct MailboxConfig {
     bool use_idle = true;
     int scan_limit = 50;  // POP3: how many of the newest messages are examined
 
-    // "imap://user@host:143/INBOX", for messages.
+    // "probe@example.org on imap.example.org:993/INBOX" (IMAP) or
+    // "probe@example.org on pop.example.org:995 (POP3)", for messages.
     std::string display() const;
 };
 
@@ -95,6 +96,9 @@ public:
     virtual std::optional<Clock::time_point> last_change() const = 0;
     virtual bool idle_active() const = 0;
     virtual std::uint32_t message_count() const = 0;
+    // Messages the last identity_probes() saw with our name digest whose tag did not verify
+    // (typically: the sender uses another probe key).
+    virtual std::size_t unverified_probes() const = 0;
     virtual std::vector<std::string> transcript() const = 0;
     virtual std::vector<std::string> notes() const = 0;
     // After remove() on a server that cannot expunge by UID: how many of our probes lie

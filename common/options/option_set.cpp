@@ -26,26 +26,49 @@ OptionSet& OptionSet::add(OptionSpec spec) {
 }
 
 OptionSet& OptionSet::flag(std::string long_name, char short_name, std::string help) {
-    return add({std::move(long_name), short_name, "", std::move(help), "", false, ""});
+    return add({std::move(long_name), short_name, "", std::move(help), "", false, "", {}});
 }
 
 OptionSet& OptionSet::value(std::string long_name, char short_name, std::string value_name,
                             std::string help, std::string default_text) {
-    return add({std::move(long_name), short_name, std::move(value_name), std::move(help),
-                std::move(default_text), false, ""});
+    return add({std::move(long_name),
+                short_name,
+                std::move(value_name),
+                std::move(help),
+                std::move(default_text),
+                false,
+                "",
+                {}});
 }
 
 OptionSet& OptionSet::multi(std::string long_name, char short_name, std::string value_name,
                             std::string help) {
-    return add(
-        {std::move(long_name), short_name, std::move(value_name), std::move(help), "", true, ""});
+    return add({std::move(long_name),
+                short_name,
+                std::move(value_name),
+                std::move(help),
+                "",
+                true,
+                "",
+                {}});
 }
 
 OptionSet& OptionSet::optional_value(std::string long_name, std::string value_name,
                                      std::string help, std::string implicit_value) {
     m_implicit.emplace_back(long_name, std::move(implicit_value));
-    return add({std::move(long_name), 0, "[" + std::move(value_name) + "]", std::move(help), "",
-                false, ""});
+    return add({std::move(long_name),
+                0,
+                "[" + std::move(value_name) + "]",
+                std::move(help),
+                "",
+                false,
+                "",
+                {}});
+}
+
+OptionSet& OptionSet::alias(std::string long_name) {
+    m_specs.back().aliases.push_back(std::move(long_name));
+    return *this;
 }
 
 namespace {
@@ -68,8 +91,11 @@ int take_verbosity(std::vector<std::string>& args) {
     return std::min(level, 3);
 }
 
+// "smtp-host,hostname,H": the first name is the key the value is stored under.
 std::string po_name(const OptionSpec& s) {
-    return s.short_name ? s.long_name + "," + std::string(1, s.short_name) : s.long_name;
+    std::string name = s.long_name;
+    for (const auto& a : s.aliases) name += "," + a;
+    return s.short_name ? name + "," + std::string(1, s.short_name) : name;
 }
 
 // Boost.ProgramOptions stores each value as a string or a list of strings (see parse()).
@@ -169,11 +195,13 @@ std::string OptionSet::help_text() const {
             out += "\n" + section + ":\n";
         }
         std::string names = s.short_name ? std::string("  -") + s.short_name + ", " : "      ";
-        names += "--" + s.long_name + (s.value_name.empty() ? "" : " " + s.value_name);
+        names += "--" + s.long_name;
+        for (const auto& a : s.aliases) names += ", --" + a;
+        names += s.value_name.empty() ? "" : " " + s.value_name;
         std::string help = s.help;
         if (!s.default_text.empty()) help += " (default: " + s.default_text + ")";
         if (s.repeatable) help += " (repeatable)";
-        out += names + "\n" + wrap(help, "      ", 79);
+        out += names + "\n" + wrap(help, "          ", 79);
     }
     return out;
 }

@@ -18,6 +18,7 @@ struct OptionSpec {
     std::string default_text;  // shown in --help and the man page; also the parse default
     bool repeatable = false;
     std::string section;  // heading in --help and the man page
+    std::vector<std::string> aliases;  // more long names, e.g. "hostname" for smtp-host
 };
 
 class ParsedOptions;
@@ -42,11 +43,15 @@ public:
     // Accepts "--name" alone (implicit value) or "--name VALUE".
     OptionSet& optional_value(std::string long_name, std::string value_name, std::string help,
                               std::string implicit_value);
+    // Another long name for the option declared last (what users of other plugins type).
+    OptionSet& alias(std::string long_name);
 
     // Throws UsageError on unknown options, bad syntax, repeated single options or a value
     // with CR, LF or NUL (require_one_line).
     ParsedOptions parse(int argc, const char* const* argv) const;
 
+    // Names at column 2 ("-t, --timeout") or 6 ("--output"), so that every long name
+    // starts in one column; the help text below each at column 10.
     std::string help_text() const;
     std::string usage_line() const;
     const std::string& program() const { return m_program; }

@@ -17,7 +17,7 @@ void add_tls_trust_options(OptionSet& o) {
         .value("cacert", 0, "FILE",
                "Trust the CA certificates in FILE (PEM) instead of the system store")
         .flag("insecure", 0, "Do not verify server certificates (testing only)")
-        .value("cert-days", 0, "WARN[,CRIT]",
+        .value("cert-days", 'D', "WARN[,CRIT]",
                "WARNING (CRITICAL) when a server certificate (SMTP, IMAP or POP3) expires in "
                "fewer than WARN (CRIT) days; reports the days left as perfdata");
 }
@@ -38,11 +38,13 @@ void add_smtp_options(OptionSet& o) {
         .value("smtp-host", 'H', "HOST",
                "SMTP server to send the probe through (default: the first recipient domain's "
                "MX hosts, tried in preference order)")
+        .alias("hostname")
         .value("smtp-port", 'p', "PORT", "SMTP port (25, or 465 with --smtp-tls tls)")
         .value("smtp-tls", 0, "MODE",
                "none, starttls (required: never falls back to plain text) or tls (implicit, "
                "e.g. port 465)",
                "none")
+        .flag("starttls", 'S', "Same as --smtp-tls starttls")
         .value("smtp-user", 0, "USER", "Authenticate (SMTP AUTH) as USER");
     add_secret_options(o, "smtp-password", "MAILPROBE_SMTP_PASSWORD", "SMTP AUTH password");
     o.value("smtp-auth-mech", 0, "MECH",
@@ -117,7 +119,11 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
     SmtpOptions s;
     auto& ep = s.server.endpoint;
     ep.protocol = "smtp";
-    ep.tls = curl::parse_tls_mode(p.get_or("smtp-tls", "none"), "smtp-tls");
+    if (p.has("starttls") && p.get_or("smtp-tls", "starttls") != "starttls")
+        throw UsageError("-S/--starttls and --smtp-tls " + *p.get("smtp-tls") +
+                         " exclude each other");
+    ep.tls = curl::parse_tls_mode(p.get_or("smtp-tls", p.has("starttls") ? "starttls" : "none"),
+                                  "smtp-tls");
     ep.port = p.port("smtp-port").value_or(ep.tls == curl::TlsMode::tls ? 465 : 25);
     auto host = p.get("smtp-host");
     s.host_given = host.has_value();

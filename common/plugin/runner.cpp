@@ -1,5 +1,6 @@
 #include "plugin/runner.hpp"
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <new>
@@ -7,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "curl/transcript.hpp"
+#include "output/perfdata.hpp"
 #include "output/render.hpp"
 #include "version.hpp"
 
@@ -69,6 +71,7 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
     if (parsed->verbosity() >= 3) render_options.max_bytes = 64 * 1024;  // transcripts
     CheckResult result;
     std::string hint;
+    auto started = std::chrono::steady_clock::now();
     try {
         result = check(*parsed);
     } catch (const UsageError& e) {
@@ -76,6 +79,10 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
         hint = spec.options.usage_line() + "\n";
     } catch (const CheckFailure& e) {
         result = failure_result(e.status(), e.what());
+        result.perfdata = e.perfdata();
+        result.perfdata.push_back(seconds_datum(
+            "time",
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()));
         if (parsed->verbosity() >= 3) result.details = curl::failure_transcript();
     } catch (const std::bad_alloc&) {
         result = failure_result(Status::unknown, "out of memory");

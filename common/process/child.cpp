@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "output/duration.hpp"
 #include "output/perfdata.hpp"
 
 namespace mailprobe::process {
@@ -124,8 +125,8 @@ ChildOutcome run_child(const std::vector<std::string>& argv, const std::string& 
     if (!finished) {
         ::kill(-pid, SIGKILL);
         ::waitpid(pid, &status, 0);
-        throw critical(argv[0] + " did not finish within " + format_number(deadline.budget_s()) +
-                       " s (killed)");
+        throw critical(argv[0] + " did not finish within " + human_duration(deadline.budget_s()) +
+                       " (killed)");
     }
     result.total_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

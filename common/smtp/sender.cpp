@@ -5,6 +5,7 @@
 
 #include "curl/watchdog.hpp"
 #include "oauth2/sasl.hpp"
+#include "output/perfdata.hpp"
 #include "probe/probe.hpp"
 #include "smtp/auth_guard.hpp"
 #include "smtp/bearer_sender.hpp"
@@ -63,6 +64,32 @@ std::optional<SendError> refusal(const curl::Transcript& t) {
                                   cmd + " rejected: " + reply + (hint.empty() ? "" : "; " + hint)));
 }
 
+[[noreturn]] void throw_send_error(CURLcode code, curl::Easy& easy,
+                                   const curl::Transcript& transcript, const ServerConfig& server,
+                                   const Deadline& deadline, bool aborted, bool cut_off) {
+    if (aborted) throw critical("probe not sent: the mailbox side failed first");
+    const curl::Credentials* cred = server.auth ? &*server.auth : nullptr;
+    // A refused login is reported as such (naming the user), not as a refused command.
+    if (code != CURLE_OPERATION_TIMEDOUT && code != CURLE_LOGIN_DENIED && !cut_off) {
+        if (auto r = refusal(transcript)) throw *r;
+    }
+    bool unreachable = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST;
+    throw SendError(
+        unreachable ? SendError::Kind::connect : SendError::Kind::other,
+        curl::transfer_failure(code, easy, transcript, server.endpoint, deadline, cred));
+}
+
+// The stages a failed transaction got through (libcurl reports 0 for those it did not reach).
+std::vector<PerfDatum> completed_stages(curl::Easy& easy, const curl::Endpoint& ep) {
+    std::vector<PerfDatum> out;
+    double connect = easy.info_seconds(CURLINFO_CONNECT_TIME_T);
+    double app = easy.info_seconds(CURLINFO_APPCONNECT_TIME_T);
+    if (connect > 0) out.push_back(seconds_datum("smtp_connect", connect));
+    if (connect > 0 && app > 0 && ep.tls != curl::TlsMode::none)
+        out.push_back(seconds_datum("smtp_tls", std::max(0.0, app - connect)));
+    return out;
+}
+
 }  // namespace
 
 std::string parse_queue_id(const std::string& reply) {
@@ -119,6 +146,7 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
         curl::Watchdog::Armed armed(watchdog, deadline);
         code = curl_easy_perform(easy.get());
     }
+    auto finished = std::chrono::steady_clock::now();
     SendOutcome out;
     out.transcript.assign(transcript.lines().begin(), transcript.lines().end());
     if (guard && guard->refusal()) {
@@ -132,15 +160,13 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
                                  " did not authenticate us; probe not sent"));
     }
     if (code != CURLE_OK) {
-        if (upload.aborted) throw critical("probe not sent: the mailbox side failed first");
-        // A refused login is reported as such (naming the user), not as a refused command.
-        if (code != CURLE_OPERATION_TIMEDOUT && code != CURLE_LOGIN_DENIED && !watchdog.fired()) {
-            if (auto r = refusal(transcript)) throw *r;
+        try {
+            throw_send_error(code, easy, transcript, server, deadline, upload.aborted,
+                             watchdog.fired());
+        } catch (CheckFailure& e) {
+            e.add_perfdata(completed_stages(easy, server.endpoint));
+            throw;
         }
-        bool unreachable = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST;
-        throw SendError(
-            unreachable ? SendError::Kind::connect : SendError::Kind::other,
-            curl::transfer_failure(code, easy, transcript, server.endpoint, deadline, cred));
     }
     out.accepted_at = transcript.data_reply_time();
     if (out.accepted_at == std::chrono::steady_clock::time_point{}) {
@@ -152,7 +178,9 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
     // libcurl may report CONNECT_TIME after APPCONNECT_TIME for STARTTLS: never negative
     out.tls_s = app > 0 ? std::max(0.0, app - out.connect_s) : 0;
     out.transaction_s = std::chrono::duration<double>(out.accepted_at - start).count();
-    out.total_s = easy.info_seconds(CURLINFO_TOTAL_TIME_T);
+    // On the same clock as transaction_s: libcurl's TOTAL_TIME starts later than `start`
+    // and ends before QUIT, so it could be smaller than the transaction it contains.
+    out.total_s = std::chrono::duration<double>(finished - start).count();
     out.reply = transcript.data_reply();
     out.queue_id = parse_queue_id(out.reply);
     if (server.endpoint.tls != curl::TlsMode::none)

@@ -29,7 +29,7 @@ class SendError : public CheckFailure {
 public:
     enum class Kind { connect, temporary, permanent, other };
     SendError(Kind kind, const CheckFailure& failure)
-        : CheckFailure(failure.status(), failure.what()), m_kind(kind) {}
+        : CheckFailure(failure), m_kind(kind) {}
     Kind kind() const { return m_kind; }
 
 private:

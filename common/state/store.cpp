@@ -11,7 +11,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <system_error>
 #include <thread>
+
+#include "state/user_dir.hpp"
 
 namespace mailprobe::state {
 
@@ -31,21 +34,25 @@ std::string choose_path(const std::optional<std::string>& dir) {
     } else if (const char* env = std::getenv(state_dir_env); env && *env) {
         path = env;
     } else {
-        path = default_state_dir;
+        return "";  // the per-user default (state/user_dir.hpp)
     }
     if (path.empty()) throw unknown("state directory: empty path given");
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     return path;
 }
 
+CheckFailure creation_failure(const std::string& path, int err) {
+    return unknown(path + ": cannot create state directory: " +
+                   std::generic_category().message(err) + create_hint(path));
+}
+
 // mkdir -p with mode 0700 for every directory we create.
 void make_directories(const std::string& path) {
     if (::mkdir(path.c_str(), 0700) == 0 || errno == EEXIST) return;
-    if (errno != ENOENT) throw os_failure(path, "cannot create state directory", errno);
+    if (errno != ENOENT) throw creation_failure(path, errno);
     std::string parent = detail::parent_dir(path);
     if (parent != path) make_directories(parent);
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
-        throw os_failure(path, "cannot create state directory", errno);
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) throw creation_failure(path, errno);
 }
 
 // access(W_OK) is not enough: root passes it even where files cannot be created (read-only
@@ -53,7 +60,11 @@ void make_directories(const std::string& path) {
 void check_writable(const std::string& dir) {
     std::string probe = dir + "/.mailprobe-write-test." + std::to_string(::getpid());
     UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd.valid()) throw os_failure(dir, "state directory is not writable", errno);
+    if (!fd.valid()) {
+        int err = errno;
+        throw unknown(dir + ": state directory is not writable: " +
+                      std::generic_category().message(err) + create_hint(dir));
+    }
     fd.reset();
     ::unlink(probe.c_str());
 }
@@ -91,7 +102,12 @@ std::string shown_identity(const std::string& identity) {
 
 StateDir StateDir::open(const std::optional<std::string>& dir) {
     std::string path = choose_path(dir);
-    make_directories(path);
+    if (path.empty()) {
+        path = default_user_state_dir();
+        prepare_user_state_dir(path);
+    } else {
+        make_directories(path);
+    }
     struct stat info {};
     if (::stat(path.c_str(), &info) != 0)
         throw os_failure(path, "cannot access state directory", errno);

@@ -14,14 +14,14 @@ namespace mailprobe::state {
 
 // Environment variable consulted when --state-dir is not given.
 inline constexpr const char* state_dir_env = "MAILPROBE_STATE_DIR";
-inline constexpr const char* default_state_dir = "/var/lib/mailprobe";
 
 class StateDir {
 public:
-    // dir from --state-dir, else $MAILPROBE_STATE_DIR, else /var/lib/mailprobe. Creates it
-    // (and missing parents) with mode 0700. Unusable (cannot create, not a directory, cannot
-    // create files in it) -> CheckFailure(unknown) naming the path and the OS error; one
-    // another user could tamper with -> UsageError (require_trusted_directory()).
+    // dir from --state-dir, else $MAILPROBE_STATE_DIR, both created (with missing parents)
+    // with mode 0700; else the running user's own /var/lib/mailprobe/USER (see
+    // state/user_dir.hpp). Unusable (cannot create, not a directory, cannot create files in
+    // it) -> CheckFailure(unknown) naming the path, the OS error and the command that fixes it;
+    // one another user could tamper with -> UsageError (require_trusted_directory()).
     static StateDir open(const std::optional<std::string>& dir);
 
     const std::string& path() const { return m_path; }

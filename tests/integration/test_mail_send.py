@@ -3,6 +3,7 @@ Mailbox users of this file: t13, t14."""
 
 import base64
 import json
+import re
 import time
 import unittest
 
@@ -176,6 +177,32 @@ class MailSendTests(PluginTestCase):
         self.assertStatus(run, "CRITICAL", SVC)
         self.assertRegex(self.summary(run),
                          r"RCPT TO <nobody@mail\.test> rejected: 550 5\.1\.1 .*User unknown")
+
+    def test_failed_run_keeps_the_completed_stages_perfdata(self):
+        # graphs without gaps: the connection was made before RCPT was refused
+        run = self.send(*smtp_args(self.stack), "--to", "nobody@mail.test")
+        self.assertStatus(run, "CRITICAL", SVC)
+        pd = self.assertPerf(run, ("smtp_connect", "time"), absent=("smtp_transaction", "smtp_tls"))
+        self.assertGreater(pd["smtp_connect"].value, 0)
+        self.assertGreaterEqual(pd["time"].value, pd["smtp_connect"].value)
+        self.assertEqual(pd["time"].uom, "s")
+        # nothing completed: still the run's time
+        run = self.send("-H", "127.0.0.1", "-p", str(unused_port()), "--to", "t14@mail.test")
+        self.assertStatus(run, "CRITICAL", SVC)
+        self.assertPerf(run, ("time",), absent=("smtp_connect",))
+
+    def test_human_times_and_total_not_below_its_parts(self):
+        for _ in range(5):
+            run = self.send(*smtp_args(self.stack), "--to", "t14@mail.test", "-vv")
+            self.assertStatus(run, "OK", SVC)
+            self.assertRegex(self.summary(run), r"accepted by [^ ]+ in \d+(\.\d)? (ms|s) \(queued as ")
+            line = next(l for l in run.long_output if l.startswith("connect "))
+            m = re.fullmatch(r"connect (.+), TLS (.+), transaction (.+), total (.+)", line)
+            self.assertIsNotNone(m, line)
+            seconds = [float(t.split()[0]) * (0.001 if t.endswith(" ms") else 1) for t in m.groups()]
+            self.assertLessEqual(seconds[2], seconds[3], line)
+            pd = run.perfdata
+            self.assertLessEqual(pd["smtp_transaction"].value, pd["time"].value)
 
     def test_connection_refused_names_host_and_port(self):
         port = unused_port()

@@ -229,7 +229,7 @@ class MailboxSafetyTests(PluginTestCase):
                 self.assertStatus(run, "CRITICAL", "MAILBOX RECEIVE")
                 self.assertEqual(run.perfdata["probes_found"].value, 0, run.describe())
                 self.assertUntouched(f"receive {proto} empty")
-                # one real probe: exactly that one is found and deleted
+                # one real probe: exactly that one is found, and kept as the newest (setup 5)
                 r = run_plugin("check_mail_send", [*smtp_args(s), "--to", ADDR, "--probe-name", "safety-a", "-v"],
                                env=self.env)
                 self.assertStatus(r, "OK", "MAIL SEND")
@@ -239,6 +239,10 @@ class MailboxSafetyTests(PluginTestCase):
                 self.assertStatus(run, "OK", "MAILBOX RECEIVE")
                 self.assertEqual(run.perfdata["probes_found"].value, 1, run.describe())
                 self.assertIn(f"probe {pid} sent", run.stdout)
+                kept = files_with(s, USER, pid)
+                self.assertEqual(len(kept), 1, run.describe())
+                for path in kept:  # the next case starts from the look-alikes alone
+                    path.unlink()
                 self.assertUntouched(f"receive {proto}")
         run = self.receive(*mailbox_opts(s, USER, "pop3"), "--login-only")
         self.assertStatus(run, "OK", "MAILBOX RECEIVE")

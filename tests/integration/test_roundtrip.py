@@ -48,7 +48,8 @@ class RoundTripTests(PluginTestCase):
         run = self.roundtrip(*join_args(smtp_args(s, smtp_mode), ["--to", s.address(user)], mailbox_args),
                              "-t", "20", "--wait", "15", "-v", env=env)
         self.assertStatus(run, "OK", SVC)
-        self.assertRegex(self.summary(run), r"probe delivered in [0-9.]+ s \(")
+        self.assertRegex(self.summary(run), r"probe delivered in [0-9.]+ m?s \(SMTP .* -> t1[56](@mail\.test)? on ")
+        self.assertNotIn("%40", run.stdout)
         labels = OK_LABELS + (("mailbox_tls",) if mailbox_tls else ())
         absent = () if mailbox_tls else ("mailbox_tls",)
         if smtp_mode == "plain":
@@ -131,7 +132,7 @@ class RoundTripTests(PluginTestCase):
     # ------------------------------------------------------------------ not delivered
     def test_mail_for_an_address_nobody_reads(self):
         s = self.stack
-        for proto, url in (("imap", r"imap://t18@[^ ]*/INBOX"), ("pop3", r"pop3://t18@[^ ]*")):
+        for proto, url in (("imap", r"t18 on [^ ]*/INBOX"), ("pop3", r"t18 on [^ ]* \(POP3\)")):
             with self.subTest(proto=proto):
                 run = self.roundtrip(*smtp_args(s), "--to", "other@mail.test",
                                      *mailbox_opts(s, "t18", proto, login="t18"), "-t", "6", "--wait", "2",
@@ -185,6 +186,17 @@ class RoundTripTests(PluginTestCase):
                 # the message body is held back until the mailbox is open: nothing was sent
                 time.sleep(0.5)
                 self.assertEqual(s.messages("t15"), [], "probe sent although the mailbox failed")
+
+    def test_refused_recipient_keeps_the_mailbox_stage_perfdata(self):
+        # the mailbox logged in while SMTP refused RCPT: its stage and the time are graphed
+        s = self.stack
+        run = self.roundtrip(*smtp_args(s), "--to", "nobody@mail.test", *mailbox_opts(s, "t15"),
+                             "-t", "10", "--wait", "5")
+        self.assertStatus(run, "CRITICAL", SVC)
+        self.assertIn("RCPT TO <nobody@mail.test> rejected", self.summary(run))
+        pd = self.assertPerf(run, ("smtp_connect", "mailbox_connect", "mailbox_login", "time"),
+                             absent=("smtp_transaction", "delivery"))
+        self.assertGreaterEqual(pd["time"].value, pd["mailbox_login"].value)
 
     def test_nonexistent_folder(self):
         s = self.stack

@@ -66,7 +66,7 @@ class SendmailTest(Base):
         offset = log.stat().st_size
         run = self.roundtrip(self.postfix_sendmail(), "-v")
         self.assertStatus(run, "OK")
-        self.assertRegex(run.first_line, r"probe delivered in [\d.]+ s \(sendmail -> imap://")
+        self.assertRegex(run.first_line, r"probe delivered in [\d.]+ m?s \(sendmail -> t\d+@mail\.test on ")
         pd = run.perfdata
         self.assertIn("submit_time", pd)
         self.assertEqual(pd["submit_time"].uom, "s")
