@@ -9,6 +9,7 @@
                                      list, man pages, configs; the extracted plugins
                                      run (--version)
   test_packages.py rpm               rpm -qip / -qlp / -qRp / --scripts
+  test_packages.py metadata CMAKE    Maintainer/Homepage from the cache variables
   test_packages.py install_root      dpkg -i into a throwaway dpkg root (maintainer scripts
                                      with DPKG_ROOT), run (--version, a real round trip,
                                      user t34), dpkg -r, dpkg --purge
@@ -68,12 +69,22 @@ def build(build_dir: str) -> None:
 
 # ---------------------------------------------------------------- lintian
 
+# lintian errors of a package built with the default MAILPROBE_PACKAGE_MAINTAINER
+LOCAL_BUILD_ERRORS = {"bogus-mail-host", "bogus-mail-host-in-debian-changelog"}
+
+
 def lintian() -> None:
     lintian_bin = t.ensure_tool("lintian", "lintian")
     deb, _ = t.packages()
     allowed_file = t.source_dir() / "packaging" / "lintian-allowed-warnings"
     allowed = {line.split("#")[0].strip() for line in allowed_file.read_text().splitlines()}
     allowed.discard("")
+    # a local build (no packager named): lintian rightly calls its localhost address bogus
+    if t.env("MAILPROBE_PACKAGE_MAINTAINER") == t.env("MAILPROBE_PACKAGE_MAINTAINER_DEFAULT"):
+        allowed_errors = LOCAL_BUILD_ERRORS
+        t.log(f"Maintainer is the local-build default: accepting {sorted(allowed_errors)}")
+    else:
+        allowed_errors = set()
     readme = (t.source_dir() / "packaging" / "README.md").read_text()
     for tag in sorted(allowed):
         t.check(tag in readme, f"packaging/README.md does not explain the allowed warning {tag}")
@@ -85,7 +96,7 @@ def lintian() -> None:
         m = re.match(r"^([EWIPXNO]): mailprobe(?: \w+)?: (\S+)", line)
         if not m:
             continue
-        if m.group(1) == "E":
+        if m.group(1) == "E" and m.group(2) not in allowed_errors:
             errors.append(line)
         elif m.group(1) == "W" and m.group(2) not in allowed:
             warnings.append(line)
@@ -126,13 +137,19 @@ def deb() -> None:
     deb_file, _ = t.packages()
     fields = {k: t.run(["dpkg-deb", "-f", deb_file, k], quiet=True).stdout.strip()
               for k in ("Package", "Version", "Architecture", "Depends", "Section",
-                        "Maintainer", "Description", "Conflicts")}
+                        "Maintainer", "Description", "Conflicts", "Homepage")}
     t.log("\n".join(f"{k}: {v}" for k, v in fields.items()))
     t.check(fields["Package"] == "mailprobe", "Package")
     t.check(fields["Version"] == t.version(), f"Version {fields['Version']} != {t.version()}")
     arch = t.run(["dpkg", "--print-architecture"], quiet=True).stdout.strip()
     t.check(fields["Architecture"] == arch, f"Architecture {fields['Architecture']} != {arch}")
     depends = {d.strip().split()[0] for d in fields["Depends"].split(",") if d.strip()}
+    t.check(fields["Maintainer"] == t.env("MAILPROBE_PACKAGE_MAINTAINER"),
+            f"Maintainer {fields['Maintainer']} is not MAILPROBE_PACKAGE_MAINTAINER")
+    t.check(fields["Homepage"] == os.environ.get("MAILPROBE_PACKAGE_HOMEPAGE", ""),
+            f"Homepage {fields['Homepage']} is not MAILPROBE_PACKAGE_HOMEPAGE")
+    t.check("example.org" not in fields["Maintainer"] + fields["Homepage"],
+            "an example.org placeholder in Maintainer or Homepage")
     # renamed from check_smtp_send, the name monitoring-plugins-contrib ships: no Conflicts
     t.check(fields["Conflicts"] == "", f"unexpected Conflicts: {fields['Conflicts']}")
     t.check("usr/lib/nagios/plugins/check_smtp_send" not in t.run(["dpkg-deb", "-c", deb_file],
@@ -190,6 +207,51 @@ def deb() -> None:
 
     t.log(f"OK: {deb_file.name}: fields, {len(files)} entries, dependencies "
           f"({', '.join(sorted(depends))})")
+
+
+# ---------------------------------------------------------------- metadata
+
+def configure(cmake: str, tmp: Path, *defs: str) -> subprocess.CompletedProcess:
+    return t.run([cmake, "-S", t.source_dir(), "-B", tmp, "-DMAILPROBE_TESTS=OFF",
+                  *defs], check_rc=False, timeout=240, quiet=True)
+
+
+def cpack_setting(build: Path, name: str) -> str:
+    text = (build / "CPackConfig.cmake").read_text()
+    m = re.search(rf'^set\({name} "([^"]*)"\)$', text, re.M)
+    return m.group(1) if m else ""
+
+
+def metadata(cmake: str) -> None:
+    """The packager's Maintainer and Homepage reach the .deb, the .rpm and the changelog;
+    the defaults say "local build" and name no placeholder domain; a malformed Maintainer
+    is a configure error. The version is project()'s."""
+    maintainer, homepage = "Jane Packager <jane@mail.example.net>", "https://mailprobe.example.net/"
+    with t.temp_dir("mp-meta-") as tmp:
+        p = configure(cmake, tmp / "set", f"-DMAILPROBE_PACKAGE_MAINTAINER={maintainer}",
+                      f"-DMAILPROBE_PACKAGE_HOMEPAGE={homepage}")
+        t.check(p.returncode == 0, f"configure failed:\n{p.stdout}{p.stderr}")
+        expected = {"CPACK_DEBIAN_PACKAGE_MAINTAINER": maintainer,
+                    "CPACK_RPM_PACKAGE_VENDOR": maintainer,
+                    "CPACK_DEBIAN_PACKAGE_HOMEPAGE": homepage, "CPACK_RPM_PACKAGE_URL": homepage,
+                    "CPACK_PACKAGE_VERSION": t.version()}
+        for name, value in expected.items():
+            got = cpack_setting(tmp / "set", name)
+            t.check(got == value, f"{name} is '{got}', not '{value}'")
+        changelog = (tmp / "set/packaging/changelog").read_text()
+        t.check(changelog.startswith(f"mailprobe ({t.version()}) ")
+                and f" -- {maintainer}  " in changelog, "changelog: version or maintainer")
+        p = configure(cmake, tmp / "default")
+        t.check(p.returncode == 0, f"configure failed:\n{p.stdout}{p.stderr}")
+        default = cpack_setting(tmp / "default", "CPACK_DEBIAN_PACKAGE_MAINTAINER")
+        t.check("local build" in default and "example." not in default,
+                f"default Maintainer '{default}'")
+        t.check(cpack_setting(tmp / "default", "CPACK_DEBIAN_PACKAGE_HOMEPAGE") == "",
+                "a Homepage without a packager setting it")
+        p = configure(cmake, tmp / "bad", "-DMAILPROBE_PACKAGE_MAINTAINER=jane@example.net")
+        t.check(p.returncode != 0 and "MAILPROBE_PACKAGE_MAINTAINER must read" in p.stderr,
+                "a Maintainer without a name was accepted")
+    t.log(f"OK: Maintainer/Homepage from the cache variables; default '{default}'")
 
 
 # ---------------------------------------------------------------- rpm
@@ -256,7 +318,69 @@ def installed_roundtrip(plugin_dir: Path, user: str, tmp: Path) -> None:
     t.check(password not in p.stdout, "the password leaked into the output")
 
 
-def dpkg_cycle(root: Path | None, deb_file: Path, user: str, tmp: Path) -> None:
+MONITORING_USERS = ("nagios", "icinga", "zabbix")
+CONTRIB = "monitoring-plugins-contrib"
+CONTRIB_SMTP_SEND = "/usr/lib/nagios/plugins/check_smtp_send"
+
+
+def next_to_contrib() -> None:
+    """Both packages installed: every path of ours belongs to mailprobe alone (dpkg -S),
+    and contrib's check_smtp_send is still its own and still runs."""
+    ours = [f for f in t.run(["dpkg", "-L", "mailprobe"], quiet=True).stdout.split()
+            if os.path.isfile(f)]
+    t.check(len(ours) > 10, f"dpkg -L mailprobe lists only {ours}")
+    p = t.run(["dpkg", "-S", *ours], quiet=True)
+    shared = [line for line in p.stdout.splitlines() if not line.startswith("mailprobe: ")]
+    t.check(not shared, "paths shared with another package:\n" + "\n".join(shared))
+    owner = t.run(["dpkg", "-S", CONTRIB_SMTP_SEND], quiet=True).stdout.strip()
+    t.check(owner == f"{CONTRIB}: {CONTRIB_SMTP_SEND}", f"dpkg -S {CONTRIB_SMTP_SEND}: {owner}")
+    p = t.run([CONTRIB_SMTP_SEND, "--version"], check_rc=False)  # contrib's own: "0.7.3"
+    t.check(p.stdout.strip() != "" and "mailprobe" not in p.stdout,
+            f"{CONTRIB_SMTP_SEND} --version: {p.stdout[:200]}")
+    t.log(f"dpkg -S: {len(ours)} files, all mailprobe's alone; {owner}")
+
+
+def user_exists(name: str) -> bool:
+    return t.run(["getent", "passwd", name], check_rc=False, quiet=True).returncode == 0
+
+
+def check_state_dir(state_dir: Path) -> None:
+    """postinst: root-owned, 1777 like /tmp (any user, also one created later, makes its
+    own directory); the monitoring users that exist have theirs already, 0700."""
+    import pwd
+    st = state_dir.stat()
+    t.check(st.st_uid == 0 and st.st_gid == 0, f"{state_dir} is not owned by root:root")
+    t.check(st.st_mode & 0o7777 == 0o1777, f"{state_dir} mode {oct(st.st_mode & 0o7777)} != 0o1777")
+    for user in filter(user_exists, MONITORING_USERS):
+        d = state_dir / user
+        t.check(d.is_dir() and d.stat().st_uid == pwd.getpwnam(user).pw_uid
+                and d.stat().st_mode & 0o777 == 0o700, f"postinst did not make {d} (0700, {user})")
+
+
+def purge_keeps_keys(dpkg: list[str], prefix: Path, state_dir: Path) -> None:
+    """dpkg --purge with a key the admin copied in (setup 5): the key stays and purge names
+    it; the rest of the state goes; without keys the whole directory goes."""
+    user_dir = state_dir / "nagios"  # the directory postinst made (or any user's)
+    user_dir.mkdir(mode=0o700, exist_ok=True)
+    key = user_dir / "probe.key"
+    key.write_bytes(os.urandom(32))
+    key.chmod(0o600)
+    (user_dir / "site-x.state").write_text("state\n")
+    (state_dir / "empty-user").mkdir()
+    p = t.run(dpkg + ["--purge", "mailprobe"], timeout=120)
+    t.log(p.stdout + p.stderr)
+    t.check(key.is_file(), "dpkg --purge deleted the probe key the admin copied in")
+    shown = "/" + str(key.relative_to(prefix))
+    t.check(shown in p.stdout, f"dpkg --purge does not name the key it kept ({shown})")
+    t.check(not (user_dir / "site-x.state").exists(), "dpkg --purge left the async state")
+    t.check(not (state_dir / "empty-user").exists(), "dpkg --purge left an empty directory")
+    t.check(sorted(str(f.relative_to(state_dir)) for f in state_dir.rglob("*"))
+            == ["nagios", "nagios/probe.key"], "dpkg --purge kept more than the key")
+    shutil.rmtree(state_dir)
+
+
+def dpkg_cycle(root: Path | None, deb_file: Path, user: str, tmp: Path,
+               while_installed=None) -> None:
     """dpkg -i, run the installed plugins, dpkg -r, dpkg --purge; ROOT None: the live
     system, else a throwaway dpkg root (dpkg --root, maintainer scripts with DPKG_ROOT)."""
     prefix = root if root is not None else Path("/")
@@ -265,7 +389,6 @@ def dpkg_cycle(root: Path | None, deb_file: Path, user: str, tmp: Path) -> None:
         dpkg += [f"--root={root}", "--force-script-chrootless", "--force-depends",
                  "--log=/dev/null"]
     state_dir = prefix / "var/lib/mailprobe"
-    state_existed = state_dir.exists()
     installed = False
     try:
         p = t.run(dpkg + ["-i", deb_file], check_rc=False, timeout=240)
@@ -284,14 +407,10 @@ def dpkg_cycle(root: Path | None, deb_file: Path, user: str, tmp: Path) -> None:
             p = t.run(["man", "-w", "check_mail_roundtrip"], check_rc=False)
             t.check(p.stdout.strip() == "/usr/share/man/man1/check_mail_roundtrip.1.gz",
                     f"man -w: {p.stdout}{p.stderr}")
-        t.check(state_dir.is_dir(), f"postinst did not create {state_dir}")
-        if not state_existed:
-            st = state_dir.stat()
-            t.check(st.st_mode & 0o777 == 0o750, f"{state_dir} mode {oct(st.st_mode)}")
-            if t.run(["getent", "passwd", "nagios"], check_rc=False, quiet=True).returncode == 0:
-                import pwd
-                t.check(st.st_uid == pwd.getpwnam("nagios").pw_uid, f"{state_dir} not owned by nagios")
+        check_state_dir(state_dir)
         installed_roundtrip(plugin_dir, user, tmp)
+        if while_installed:
+            while_installed()
         t.run(dpkg + ["-r", "mailprobe"], timeout=120)
         installed = False
         for plugin in t.PLUGINS:
@@ -299,15 +418,46 @@ def dpkg_cycle(root: Path | None, deb_file: Path, user: str, tmp: Path) -> None:
         t.check(not (prefix / "usr/share/mailprobe").exists(), "/usr/share/mailprobe left behind")
         t.check(not (prefix / "usr/share/man/man1/check_mail_send.1.gz").exists(),
                 "man page left behind")
-        t.check(state_dir.is_dir(), "dpkg -r must keep /var/lib/mailprobe (it holds the probe key)")
-        if state_existed:
-            t.log(f"{state_dir} existed before: not purging (it may hold another probe key)")
-        else:
-            t.run(dpkg + ["--purge", "mailprobe"], timeout=120)
-            t.check(not state_dir.exists(), "dpkg --purge did not remove /var/lib/mailprobe")
+        t.check(state_dir.is_dir(), "dpkg -r must keep /var/lib/mailprobe (it holds the probe keys)")
+        purge_keeps_keys(dpkg, prefix, state_dir)
+        # without keys, purge removes the directory
+        t.run(dpkg + ["-i", deb_file], timeout=240)
+        t.run(dpkg + ["--purge", "mailprobe"], timeout=120)
+        t.check(not state_dir.exists(), "dpkg --purge did not remove /var/lib/mailprobe")
     finally:
         if installed:
             subprocess.run(dpkg + ["-r", "mailprobe"], capture_output=True)
+
+
+def upgrade_from_010(root: Path, deb_file: Path) -> None:
+    """0.1.0 left /var/lib/mailprobe nagios-owned (0750) with the key at its top: the
+    directory becomes root's 1777 and the key moves to the owner's own directory."""
+    import pwd
+    if not user_exists("nagios"):
+        t.log("no user nagios here: upgrade from 0.1.0 not tested")
+        return
+    nagios = pwd.getpwnam("nagios")
+    state_dir = root / "var/lib/mailprobe"
+    state_dir.mkdir(mode=0o750, parents=True)
+    os.chown(state_dir, nagios.pw_uid, nagios.pw_gid)
+    key = state_dir / "probe.key"
+    secret = os.urandom(32)
+    key.write_bytes(secret)
+    key.chmod(0o600)
+    os.chown(key, nagios.pw_uid, nagios.pw_gid)
+    dpkg = ["dpkg", f"--root={root}", "--force-script-chrootless", "--force-depends",
+            "--log=/dev/null"]
+    p = t.run(dpkg + ["-i", deb_file], timeout=240)
+    t.log(p.stdout)
+    check_state_dir(state_dir)
+    moved = state_dir / "nagios" / "probe.key"
+    t.check(not key.exists() and moved.is_file() and moved.read_bytes() == secret
+            and moved.stat().st_uid == nagios.pw_uid, "0.1.0's key was not moved to nagios/")
+    t.check("/var/lib/mailprobe/nagios/probe.key" in p.stdout, "postinst did not say it moved the key")
+    p = t.run(dpkg + ["--purge", "mailprobe"], timeout=120)
+    t.check(moved.is_file() and "/var/lib/mailprobe/nagios/probe.key" in p.stdout,
+            "purge did not keep (and name) the moved key")
+    shutil.rmtree(state_dir)
 
 
 def install_root() -> None:
@@ -323,8 +473,10 @@ def install_root() -> None:
         (root / "var/lib/dpkg/status").touch()
         (root / "var/lib/dpkg/available").touch()
         dpkg_cycle(root, deb_file, "t34", tmp)
+        upgrade_from_010(root, deb_file)
     t.log("OK: dpkg -i into a throwaway root, the plugins run (a real round trip), "
-          "dpkg -r and --purge remove everything")
+          "dpkg -r removes them, --purge keeps only the probe keys and names them; "
+          "an upgrade from 0.1.0 keeps nagios' key")
 
 
 def install() -> None:
@@ -339,14 +491,21 @@ def install() -> None:
         ["dpkg-query", "-W", "-f=${Status}", pkg], check_rc=False, quiet=True).stdout
     if installed("mailprobe"):
         t.skip("a mailprobe package is already installed on this system: leaving it alone")
-    conflicts = t.run(["dpkg-deb", "-f", deb_file, "Conflicts"], quiet=True).stdout
-    for pkg in (c.strip().split()[0] for c in conflicts.split(",") if c.strip()):
-        if installed(pkg):
-            t.skip(f"the .deb conflicts with the installed package {pkg} (it ships another "
-                   f"check_mail_send); not removing it from the live system")
+    if Path("/var/lib/mailprobe").exists():
+        t.skip("/var/lib/mailprobe exists (probe keys of another installation): leaving it alone")
+    # next to Debian's monitoring-plugins-contrib (its check_smtp_send was our old name)
+    if not installed(CONTRIB):
+        p = t.apt_install(CONTRIB)
+        t.check(installed(CONTRIB), f"cannot install {CONTRIB}: {p.stdout if p else ''}"
+                f"{p.stderr if p else ''}")
+    contrib_files = set(t.run(["dpkg", "-L", CONTRIB], quiet=True).stdout.split())
+    t.check(CONTRIB_SMTP_SEND in contrib_files, f"{CONTRIB} no longer ships {CONTRIB_SMTP_SEND}")
     with t.temp_dir("mp-inst-") as tmp:
-        dpkg_cycle(None, deb_file, "t35", tmp)
-    t.log("OK: dpkg -i, the installed plugins run (a real round trip), dpkg -r removes them")
+        dpkg_cycle(None, deb_file, "t35", tmp, next_to_contrib)
+    t.check(installed(CONTRIB) and os.access(CONTRIB_SMTP_SEND, os.X_OK),
+            f"{CONTRIB} was removed or damaged")
+    t.log(f"OK: dpkg -i next to {CONTRIB} (no shared path), the installed plugins run "
+          f"(a real round trip), dpkg -r removes them, {CONTRIB} stays installed")
 
 
 def main() -> None:
@@ -355,6 +514,8 @@ def main() -> None:
         build(sys.argv[2])
     elif cmd in ("lintian", "deb", "rpm", "install", "install_root"):
         globals()[cmd]()
+    elif cmd == "metadata" and len(sys.argv) == 3:
+        metadata(sys.argv[2])
     else:
         t.fail(__doc__)
 
