@@ -34,6 +34,7 @@ import pkgtest as t  # noqa: E402
 
 TEMPLATES = t.source_dir() / "packaging" / "zabbix" / "mailprobe_templates.yaml"
 GENERATOR = t.source_dir() / "packaging" / "zabbix" / "gen_templates.py"
+STATE_DIR = ""  # main() sets a temporary directory
 UUID4 = re.compile(r"^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$")
 
 
@@ -147,7 +148,9 @@ def run_master(plugin: str, params: list[str], values: dict[str, str],
     quoted = " ".join("'" + a.replace("'", "'\\''") + "'" for a in argv)
     cmd = f"{t.bin_dir() / plugin} {quoted}"
     t.log("$ sh -c " + cmd)
-    p = subprocess.run(["/bin/sh", "-c", cmd], capture_output=True, text=True, timeout=60)
+    # the round trips' default state directory would be the live /var/lib/mailprobe
+    env = dict(os.environ, MAILPROBE_STATE_DIR=STATE_DIR)
+    p = subprocess.run(["/bin/sh", "-c", cmd], capture_output=True, text=True, timeout=60, env=env)
     try:
         doc = json.loads(p.stdout)
     except json.JSONDecodeError:
@@ -230,6 +233,8 @@ def main() -> None:
             and "{$MAILPROBE.PROBE.KEY.FILE}" in receive["_master"]["key"],
             "sender and receiver must default to the same probe key file")
     with t.temp_dir("mp-zabbix-") as tmp:
+        global STATE_DIR
+        STATE_DIR = str(tmp / "state")
         key_file = tmp / "probe.key"
         key_file.write_text(os.urandom(32).hex() + "\n")  # openssl rand -hex 32
         key_file.chmod(0o600)
