@@ -79,7 +79,8 @@ def lintian() -> None:
     allowed_file = t.source_dir() / "packaging" / "lintian-allowed-warnings"
     allowed = {line.split("#")[0].strip() for line in allowed_file.read_text().splitlines()}
     allowed.discard("")
-    # a local build (no packager named): lintian rightly calls its localhost address bogus
+    # a local build (no packager named, the default): lintian rightly calls its localhost
+    # address bogus
     if t.env("MAILPROBE_PACKAGE_MAINTAINER") == t.env("MAILPROBE_PACKAGE_MAINTAINER_DEFAULT"):
         allowed_errors = LOCAL_BUILD_ERRORS
         t.log(f"Maintainer is the local-build default: accepting {sorted(allowed_errors)}")
