@@ -210,8 +210,6 @@ def install() -> None:
         ["dpkg-query", "-W", "-f=${Status}", pkg], check_rc=False, quiet=True).stdout
     if installed("mailprobe"):
         t.skip("a mailprobe package is already installed on this system: leaving it alone")
-    if Path("/var/lib/mailprobe").exists():
-        t.skip("/var/lib/mailprobe exists (probe keys of another installation): leaving it alone")
     # next to Debian's monitoring-plugins-contrib (its check_smtp_send was our old name)
     if not installed(CONTRIB):
         p = t.apt_install(CONTRIB)
@@ -219,7 +217,7 @@ def install() -> None:
                 f"{p.stderr if p else ''}")
     contrib_files = set(t.run(["dpkg", "-L", CONTRIB], quiet=True).stdout.split())
     t.check(CONTRIB_SMTP_SEND in contrib_files, f"{CONTRIB} no longer ships {CONTRIB_SMTP_SEND}")
-    with t.temp_dir("mp-inst-") as tmp:
+    with t.temp_dir("mp-inst-") as tmp, t.moved_aside(Path("/var/lib/mailprobe")):
         dpkg_cycle(None, deb_file, "t35", tmp, next_to_contrib)
     t.check(installed(CONTRIB) and os.access(CONTRIB_SMTP_SEND, os.X_OK),
             f"{CONTRIB} was removed or damaged")
