@@ -22,6 +22,20 @@ if(MAILPROBE_HARDENING AND NOT MAILPROBE_SANITIZE)
   target_link_options(mailprobe_core INTERFACE -Wl,-z,relro -Wl,-z,now)
 endif()
 
+# Who built the package and where it comes from: a packager sets both, e.g.
+#   -DMAILPROBE_PACKAGE_MAINTAINER="Jane Admin <jane@example.net>" -DMAILPROBE_PACKAGE_HOMEPAGE=https://...
+# The defaults say plainly that this is a local build (no made-up address a user could
+# write to, no Homepage field): lintian flags the localhost address, and
+# packaging.deb_lintian accepts that one tag only while the default is in use.
+set(MAILPROBE_PACKAGE_MAINTAINER_DEFAULT "mailprobe local build <mailprobe@localhost>")
+set(MAILPROBE_PACKAGE_MAINTAINER "${MAILPROBE_PACKAGE_MAINTAINER_DEFAULT}" CACHE STRING
+    "Maintainer field of the .deb and .rpm (Name <address>)")
+set(MAILPROBE_PACKAGE_HOMEPAGE "" CACHE STRING
+    "Homepage field of the .deb and URL of the .rpm (empty: no such field)")
+if(NOT MAILPROBE_PACKAGE_MAINTAINER MATCHES "^[^<>]+ <[^<>@ ]+@[^<>@ ]+>$")
+  message(FATAL_ERROR "MAILPROBE_PACKAGE_MAINTAINER must read 'Name <address>', "
+                      "not '${MAILPROBE_PACKAGE_MAINTAINER}'")
+endif()
 set(MAILPROBE_PLUGIN_DIR "lib/nagios/plugins" CACHE STRING
     "Plugin directory for `cmake --install` (relative to CMAKE_INSTALL_PREFIX)")
 set(MAILPROBE_PACKAGE_PLUGINS check_mail_send check_mail_roundtrip check_mail_relay
@@ -45,11 +59,12 @@ foreach(plugin IN LISTS MAILPROBE_PACKAGE_PLUGINS)
     COMMENT "Compressing man page ${plugin}.1")
   list(APPEND MAILPROBE_MAN_GZ ${MAILPROBE_PKG_BIN}/man/${plugin}.1.gz)
 endforeach()
+# The changelog's trailer lines name the packager (@MAILPROBE_PACKAGE_MAINTAINER@).
+configure_file(${MAILPROBE_PKG_SRC}/changelog ${MAILPROBE_PKG_BIN}/changelog @ONLY)
 add_custom_command(
   OUTPUT ${MAILPROBE_PKG_BIN}/changelog.gz
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${MAILPROBE_PKG_BIN}
-  COMMAND gzip -9n -c ${MAILPROBE_PKG_SRC}/changelog > ${MAILPROBE_PKG_BIN}/changelog.gz
-  DEPENDS ${MAILPROBE_PKG_SRC}/changelog
+  COMMAND gzip -9n -c ${MAILPROBE_PKG_BIN}/changelog > ${MAILPROBE_PKG_BIN}/changelog.gz
+  DEPENDS ${MAILPROBE_PKG_BIN}/changelog
   COMMENT "Compressing packaging/changelog")
 add_custom_target(mailprobe-package-files ALL DEPENDS ${MAILPROBE_MAN_GZ}
                                                       ${MAILPROBE_PKG_BIN}/changelog.gz)
@@ -107,7 +122,14 @@ endif()
 # ---------------------------------------------------------------- CPack
 set(CPACK_PACKAGE_NAME mailprobe)
 set(CPACK_PACKAGE_VENDOR "mailprobe developers")
-set(CPACK_PACKAGE_CONTACT "mailprobe developers <mailprobe@example.org>")
+set(CPACK_PACKAGE_CONTACT "${MAILPROBE_PACKAGE_MAINTAINER}")
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${MAILPROBE_PACKAGE_MAINTAINER}")
+set(CPACK_RPM_PACKAGE_VENDOR "${MAILPROBE_PACKAGE_MAINTAINER}")
+if(MAILPROBE_PACKAGE_HOMEPAGE)
+  set(CPACK_PACKAGE_HOMEPAGE_URL "${MAILPROBE_PACKAGE_HOMEPAGE}")
+  set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "${MAILPROBE_PACKAGE_HOMEPAGE}")
+  set(CPACK_RPM_PACKAGE_URL "${MAILPROBE_PACKAGE_HOMEPAGE}")
+endif()
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})  # the version -V prints (common/version.hpp.in)
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "end-to-end mail delivery check plugins for Nagios, Icinga and Zabbix")

@@ -142,6 +142,12 @@ ParsedOptions OptionSet::parse(int argc, const char* const* argv) const {
         auto style =
             po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
         auto parsed = po::command_line_parser(args).options(desc).style(style).run();
+        // An empty word is no option: Zabbix passes an empty macro (e.g. unused extra
+        // options of an external check) as '' and that must not be an error.
+        std::erase_if(parsed.options, [](const po::option& opt) {
+            return opt.position_key >= 0 && opt.original_tokens.size() == 1 &&
+                   opt.original_tokens.front().empty();
+        });
         for (const auto& opt : parsed.options) {
             // A stray word is almost always a forgotten option name: never ignore it.
             if (opt.position_key >= 0 || opt.string_key.empty()) {

@@ -1,10 +1,13 @@
-# mailprobe: create the state directory (probe key, async state) on first install.
-if [ ! -d /var/lib/mailprobe ]; then
-    mkdir -p /var/lib/mailprobe
-    chmod 0750 /var/lib/mailprobe
-    # The plugins run as the monitoring user: Icinga 2 and Nagios use "nagios".
-    if getent passwd nagios >/dev/null 2>&1; then
-        chown nagios: /var/lib/mailprobe
+# mailprobe: the state directory /var/lib/mailprobe, as the .deb's postinst makes it:
+# root-owned, mode 1777 like /tmp, so that whichever user runs a plugin (icinga, nagios,
+# zabbix, or a user created later) makes its own 0700 directory below it on first use.
+# The monitoring users that exist now get theirs here. Kept on erase (probe keys).
+mkdir -p /var/lib/mailprobe
+chown root:root /var/lib/mailprobe
+chmod 1777 /var/lib/mailprobe
+for user in icinga nagios zabbix; do
+    if getent passwd "$user" >/dev/null 2>&1 && [ ! -e "/var/lib/mailprobe/$user" ]; then
+        install -d -o "$user" -m 0700 "/var/lib/mailprobe/$user"
     fi
-fi
+done
 exit 0

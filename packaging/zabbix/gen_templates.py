@@ -34,92 +34,123 @@ CERT_MBOX = [("mailbox_cert_days", "Mailbox certificate days left", True, "")]
 VERDICTS = [("auth_spf", "SPF pass", True, ""), ("auth_dkim", "DKIM pass", True, ""),
             ("auth_dmarc", "DMARC pass", True, ""), ("hops_without_tls", "Hops without TLS", True, "")]
 
+# Macros. Zabbix resolves a user macro that two linked templates both define to one of
+# them (whichever it finds first), so every macro whose value differs per template is
+# named after its template ({$MAILPROBE.ROUNDTRIP.TIMEOUT}, {$MAILPROBE.SEND.SMTP.PORT}):
+# all four templates can be linked to one host. Shared macros are the ones that must be
+# equal on every template: the probe name and key file that a sender and its receiver
+# (setup 5) agree on.
+SHARED = [("{$MAILPROBE.PROBE.NAME}", "site-a",
+           "Probe name that check_mail_send and check_mailbox_receive (setup 5) agree on; shared by both templates."),
+          ("{$MAILPROBE.PROBE.KEY.FILE}", "/etc/zabbix/mailprobe/probe.key",
+           "Probe key (--probe-secret-file) shared by sender and receiver: make it with openssl rand -hex 32, mode 0600, owner zabbix; copy the same file to the receiving side.")]
+EXTRA_OPTIONS = 3
+
+
+def own(short, rest):
+    return "{$MAILPROBE." + short.upper() + "." + rest + "}"
+
+
+def template(short, params, macros, shared=()):
+    """The key parameters and macros of one template: its own macros, the shared ones it
+    uses, then EXTRA_OPTIONS free arguments (empty by default, which the plugins ignore)."""
+    extra = [own(short, f"OPTION{i}") for i in range(1, EXTRA_OPTIONS + 1)]
+    own_macros = [(own(short, "INTERVAL"), "5m", "How often the check runs."),
+                  (own(short, "NODATA"), "30m", "Alert when the check returned nothing for this long.")]
+    own_macros += [(own(short, name), value, desc) for name, value, desc in macros]
+    own_macros += [(m, "", "Further plugin option, one argument each (e.g. --cacert=/etc/ssl/private-ca.pem, --cert-days=30,14, --smtp-tls=starttls); empty: unused.")
+                   for m in extra]
+    return dict(params=params + extra, macros=own_macros + [m for m in SHARED if m[0] in shared],
+                interval=own(short, "INTERVAL"), nodata=own(short, "NODATA"))
+
+
+def o(short, name):
+    return own(short, name)
+
+
+MAILBOX_DESC = "Mailbox URL: imap[s]://USER@HOST[:PORT][/FOLDER] or pop3[s]://USER@HOST[:PORT]."
+PASS_DESC = "File holding the mailbox password (mode 0600, owned by zabbix)."
+TIMEOUT_DESC = "Plugin deadline (-t) in seconds; keep it below the Zabbix server's Timeout (at most 30)."
+
 templates = [
-    dict(tech="Mailprobe mail send", plugin="check_mail_send", short="mail_send",
-         title="Mail send",
+    dict(tech="Mailprobe mail send", plugin="check_mail_send", short="mail_send", title="Mail send",
          desc="Submits a tagged probe message through the host's SMTP server (check_mail_send --output json).",
-         params=["--output", "json", "-t", "{$MAILPROBE.TIMEOUT}", "-H", "{HOST.CONN}",
-                 "-p", "{$MAILPROBE.SMTP.PORT}", "--to", "{$MAILPROBE.TO}",
-                 "--probe-name", "{$MAILPROBE.PROBE.NAME}",
-                 "--state-dir", "{$MAILPROBE.STATE.DIR}"],
-         macros=[("{$MAILPROBE.TIMEOUT}", "20", "Plugin deadline (-t) in seconds; keep it below the Zabbix server's Timeout."),
-                 ("{$MAILPROBE.SMTP.PORT}", "25", "SMTP port of the host."),
-                 ("{$MAILPROBE.TO}", "probe@example.org", "Recipient of the probe."),
-                 ("{$MAILPROBE.PROBE.NAME}", "site-a", "Probe name: give the receiving side (template Mailprobe mailbox receive) the same name and a copy of {$MAILPROBE.STATE.DIR}/probe.key."),
-                 ("{$MAILPROBE.STATE.DIR}", "/var/lib/zabbix/mailprobe", "State directory (probe key), writable by the zabbix user.")],
-         metrics=[("time", "Total time", False, "s")] + [(k, n, o, "s") for k, n, o in SEND]
+         **template("send",
+             ["--output", "json", "-t", o("send", "TIMEOUT"), "-H", "{HOST.CONN}",
+              "-p", o("send", "SMTP.PORT"), "--to", o("send", "TO"),
+              "--probe-name", "{$MAILPROBE.PROBE.NAME}",
+              "--probe-secret-file", "{$MAILPROBE.PROBE.KEY.FILE}"],
+             [("TIMEOUT", "20", TIMEOUT_DESC), ("SMTP.PORT", "25", "SMTP port of the host."),
+              ("TO", "probe@example.org", "Recipient of the probe.")],
+             shared=("{$MAILPROBE.PROBE.NAME}", "{$MAILPROBE.PROBE.KEY.FILE}")),
+         metrics=[("time", "Total time", False, "s")] + [(k, n, opt, "s") for k, n, opt in SEND]
                  + CERT_SMTP),
     dict(tech="Mailprobe mail roundtrip", plugin="check_mail_roundtrip", short="roundtrip",
          title="Mail roundtrip",
          desc="Sends a tagged probe through the host's SMTP server and waits for it in an IMAP/POP3 mailbox (check_mail_roundtrip --output json).",
-         params=["--output", "json", "-t", "{$MAILPROBE.TIMEOUT}", "--wait", "{$MAILPROBE.WAIT}",
-                 "-w", "{$MAILPROBE.DELIVERY.WARN}", "-c", "{$MAILPROBE.DELIVERY.CRIT}",
-                 "-H", "{HOST.CONN}", "-p", "{$MAILPROBE.SMTP.PORT}", "--to", "{$MAILPROBE.TO}",
-                 "--mailbox", "{$MAILPROBE.MAILBOX}",
-                 "--mailbox-password-file", "{$MAILPROBE.MAILBOX.PASSWORD.FILE}",
-                 "--state-dir", "{$MAILPROBE.STATE.DIR}"],
-         macros=[("{$MAILPROBE.TIMEOUT}", "28", "Plugin deadline (-t) in seconds; keep it below the Zabbix server's Timeout (at most 30)."),
-                 ("{$MAILPROBE.WAIT}", "20", "How long to wait for the probe (--wait); below {$MAILPROBE.TIMEOUT}."),
-                 ("{$MAILPROBE.DELIVERY.WARN}", "10", "Delivery time (s) for the plugin's WARNING state."),
-                 ("{$MAILPROBE.DELIVERY.CRIT}", "15", "Delivery time (s) for the plugin's CRITICAL state."),
-                 ("{$MAILPROBE.SMTP.PORT}", "25", "SMTP port of the host."),
-                 ("{$MAILPROBE.TO}", "probe@example.org", "Recipient of the probe."),
-                 ("{$MAILPROBE.MAILBOX}", "imaps://probe@example.org@imap.example.org/INBOX", "Mailbox URL: imap[s]://USER@HOST[:PORT][/FOLDER] or pop3[s]://USER@HOST[:PORT]."),
-                 ("{$MAILPROBE.MAILBOX.PASSWORD.FILE}", "/etc/zabbix/mailprobe/probe.pass", "File holding the mailbox password (mode 0600, owned by zabbix)."),
-                 ("{$MAILPROBE.STATE.DIR}", "/var/lib/zabbix/mailprobe", "State directory (probe key), writable by the zabbix user.")],
+         **template("roundtrip",
+             ["--output", "json", "-t", o("roundtrip", "TIMEOUT"), "--wait", o("roundtrip", "WAIT"),
+              "-w", o("roundtrip", "DELIVERY.WARN"), "-c", o("roundtrip", "DELIVERY.CRIT"),
+              "-H", "{HOST.CONN}", "-p", o("roundtrip", "SMTP.PORT"), "--to", o("roundtrip", "TO"),
+              "--mailbox", o("roundtrip", "MAILBOX"),
+              "--mailbox-password-file", o("roundtrip", "MAILBOX.PASSWORD.FILE")],
+             [("TIMEOUT", "28", TIMEOUT_DESC),
+              ("WAIT", "20", "How long to wait for the probe (--wait); below the TIMEOUT macro."),
+              ("DELIVERY.WARN", "10", "Delivery time (s) for the plugin's WARNING state."),
+              ("DELIVERY.CRIT", "15", "Delivery time (s) for the plugin's CRITICAL state."),
+              ("SMTP.PORT", "25", "SMTP port of the host."),
+              ("TO", "probe@example.org", "Recipient of the probe."),
+              ("MAILBOX", "imaps://probe@example.org@imap.example.org/INBOX", MAILBOX_DESC),
+              ("MAILBOX.PASSWORD.FILE", "/etc/zabbix/mailprobe/probe.pass", PASS_DESC)]),
          metrics=[("delivery", "Delivery time", False, "s"), ("time", "Total time", False, "s")]
-                 + [(k, n, o, "s") for k, n, o in SEND + MBOX]
+                 + [(k, n, opt, "s") for k, n, opt in SEND + MBOX]
                  + [("mailbox_search", "Mailbox search", True, "s"), ("mailbox_delete", "Probe deletion", True, "s"),
                     ("stale_removed", "Stale probes removed", True, "")] + VERDICTS + CERT_SMTP + CERT_MBOX),
-    dict(tech="Mailprobe mail relay", plugin="check_mail_relay", short="relay",
-         title="Mail relay",
+    dict(tech="Mailprobe mail relay", plugin="check_mail_relay", short="relay", title="Mail relay",
          desc="Sends a tagged probe through the host (an authenticated smarthost) and waits for it in the final mailbox; every Received hop is measured (check_mail_relay --output json).",
-         params=["--output", "json", "-t", "{$MAILPROBE.TIMEOUT}", "--wait", "{$MAILPROBE.WAIT}",
-                 "-w", "{$MAILPROBE.DELIVERY.WARN}", "-c", "{$MAILPROBE.DELIVERY.CRIT}",
-                 "-H", "{HOST.CONN}", "-p", "{$MAILPROBE.SMTP.PORT}", "--smtp-tls", "{$MAILPROBE.SMTP.TLS}",
-                 "--smtp-user", "{$MAILPROBE.SMTP.USER}",
-                 "--smtp-password-file", "{$MAILPROBE.SMTP.PASSWORD.FILE}",
-                 "--to", "{$MAILPROBE.TO}", "--mailbox", "{$MAILPROBE.MAILBOX}",
-                 "--mailbox-password-file", "{$MAILPROBE.MAILBOX.PASSWORD.FILE}",
-                 "--state-dir", "{$MAILPROBE.STATE.DIR}"],
-         macros=[("{$MAILPROBE.TIMEOUT}", "28", "Plugin deadline (-t) in seconds; keep it below the Zabbix server's Timeout (at most 30)."),
-                 ("{$MAILPROBE.WAIT}", "20", "How long to wait for the probe (--wait); below {$MAILPROBE.TIMEOUT}."),
-                 ("{$MAILPROBE.DELIVERY.WARN}", "10", "Delivery time (s) for the plugin's WARNING state."),
-                 ("{$MAILPROBE.DELIVERY.CRIT}", "15", "Delivery time (s) for the plugin's CRITICAL state."),
-                 ("{$MAILPROBE.SMTP.PORT}", "587", "Submission port of the smarthost."),
-                 ("{$MAILPROBE.SMTP.TLS}", "starttls", "none, starttls or tls."),
-                 ("{$MAILPROBE.SMTP.USER}", "probe", "SMTP AUTH user."),
-                 ("{$MAILPROBE.SMTP.PASSWORD.FILE}", "/etc/zabbix/mailprobe/smtp.pass", "File holding the SMTP AUTH password (mode 0600, owned by zabbix)."),
-                 ("{$MAILPROBE.TO}", "probe@example.org", "Recipient of the probe."),
-                 ("{$MAILPROBE.MAILBOX}", "imaps://probe@example.org@imap.example.org/INBOX", "Mailbox URL."),
-                 ("{$MAILPROBE.MAILBOX.PASSWORD.FILE}", "/etc/zabbix/mailprobe/probe.pass", "File holding the mailbox password (mode 0600, owned by zabbix)."),
-                 ("{$MAILPROBE.STATE.DIR}", "/var/lib/zabbix/mailprobe", "State directory (probe key), writable by the zabbix user.")],
+         **template("relay",
+             ["--output", "json", "-t", o("relay", "TIMEOUT"), "--wait", o("relay", "WAIT"),
+              "-w", o("relay", "DELIVERY.WARN"), "-c", o("relay", "DELIVERY.CRIT"),
+              "-H", "{HOST.CONN}", "-p", o("relay", "SMTP.PORT"), "--smtp-tls", o("relay", "SMTP.TLS"),
+              "--smtp-user", o("relay", "SMTP.USER"),
+              "--smtp-password-file", o("relay", "SMTP.PASSWORD.FILE"),
+              "--to", o("relay", "TO"), "--mailbox", o("relay", "MAILBOX"),
+              "--mailbox-password-file", o("relay", "MAILBOX.PASSWORD.FILE")],
+             [("TIMEOUT", "28", TIMEOUT_DESC),
+              ("WAIT", "20", "How long to wait for the probe (--wait); below the TIMEOUT macro."),
+              ("DELIVERY.WARN", "10", "Delivery time (s) for the plugin's WARNING state."),
+              ("DELIVERY.CRIT", "15", "Delivery time (s) for the plugin's CRITICAL state."),
+              ("SMTP.PORT", "587", "Submission port of the smarthost."),
+              ("SMTP.TLS", "starttls", "none, starttls or tls."),
+              ("SMTP.USER", "probe", "SMTP AUTH user."),
+              ("SMTP.PASSWORD.FILE", "/etc/zabbix/mailprobe/smtp.pass", "File holding the SMTP AUTH password (mode 0600, owned by zabbix)."),
+              ("TO", "probe@example.org", "Recipient of the probe."),
+              ("MAILBOX", "imaps://probe@example.org@imap.example.org/INBOX", MAILBOX_DESC),
+              ("MAILBOX.PASSWORD.FILE", "/etc/zabbix/mailprobe/probe.pass", PASS_DESC)]),
          metrics=[("delivery", "Delivery time", False, "s"), ("time", "Total time", False, "s")]
-                 + [(k, n, o, "s") for k, n, o in SEND + MBOX]
+                 + [(k, n, opt, "s") for k, n, opt in SEND + MBOX]
                  + [("mailbox_search", "Mailbox search", True, "s"), ("mailbox_delete", "Probe deletion", True, "s"),
                     ("stale_removed", "Stale probes removed", True, "")] + VERDICTS + CERT_SMTP + CERT_MBOX,
          hops=True),
     dict(tech="Mailprobe mailbox receive", plugin="check_mailbox_receive", short="receive",
          title="Mailbox receive",
          desc="Finds the probes another machine sent (check_mail_send with the same probe name and key) in an IMAP/POP3 mailbox and judges the age of the newest (check_mailbox_receive --output json).",
-         params=["--output", "json", "-t", "{$MAILPROBE.TIMEOUT}",
-                 "-w", "{$MAILPROBE.AGE.WARN}", "-c", "{$MAILPROBE.AGE.CRIT}",
-                 "--mailbox", "{$MAILPROBE.MAILBOX}",
-                 "--mailbox-password-file", "{$MAILPROBE.MAILBOX.PASSWORD.FILE}",
-                 "--probe-name", "{$MAILPROBE.PROBE.NAME}",
-                 "--probe-secret-file", "{$MAILPROBE.PROBE.KEY.FILE}",
-                 "--state-dir", "{$MAILPROBE.STATE.DIR}"],
-         macros=[("{$MAILPROBE.TIMEOUT}", "20", "Plugin deadline (-t) in seconds; keep it below the Zabbix server's Timeout."),
-                 ("{$MAILPROBE.AGE.WARN}", "900", "Age (s) of the newest probe for the plugin's WARNING state."),
-                 ("{$MAILPROBE.AGE.CRIT}", "1800", "Age (s) of the newest probe for the plugin's CRITICAL state."),
-                 ("{$MAILPROBE.MAILBOX}", "imaps://probe@example.org@imap.example.org/INBOX", "Mailbox URL."),
-                 ("{$MAILPROBE.MAILBOX.PASSWORD.FILE}", "/etc/zabbix/mailprobe/probe.pass", "File holding the mailbox password (mode 0600, owned by zabbix)."),
-                 ("{$MAILPROBE.PROBE.NAME}", "site-a", "Probe name the sender uses (--probe-name)."),
-                 ("{$MAILPROBE.PROBE.KEY.FILE}", "/etc/zabbix/mailprobe/probe.key", "The sender's probe key (--probe-secret-file)."),
-                 ("{$MAILPROBE.STATE.DIR}", "/var/lib/zabbix/mailprobe", "State directory, writable by the zabbix user.")],
+         **template("receive",
+             ["--output", "json", "-t", o("receive", "TIMEOUT"),
+              "-w", o("receive", "AGE.WARN"), "-c", o("receive", "AGE.CRIT"),
+              "--mailbox", o("receive", "MAILBOX"),
+              "--mailbox-password-file", o("receive", "MAILBOX.PASSWORD.FILE"),
+              "--probe-name", "{$MAILPROBE.PROBE.NAME}",
+              "--probe-secret-file", "{$MAILPROBE.PROBE.KEY.FILE}"],
+             [("TIMEOUT", "20", TIMEOUT_DESC),
+              ("AGE.WARN", "900", "Age (s) of the newest probe for the plugin's WARNING state."),
+              ("AGE.CRIT", "1800", "Age (s) of the newest probe for the plugin's CRITICAL state."),
+              ("MAILBOX", "imaps://probe@example.org@imap.example.org/INBOX", MAILBOX_DESC),
+              ("MAILBOX.PASSWORD.FILE", "/etc/zabbix/mailprobe/probe.pass", PASS_DESC)],
+             shared=("{$MAILPROBE.PROBE.NAME}", "{$MAILPROBE.PROBE.KEY.FILE}")),
          metrics=[("probe_age", "Newest probe age", True, "s"), ("probes_found", "Probes found", False, ""),
                   ("time", "Total time", False, "s")]
-                 + [(k, n, o, "s") for k, n, o in MBOX]
+                 + [(k, n, opt, "s") for k, n, opt in MBOX]
                  + [("mailbox_delete", "Probe deletion", True, "s")] + CERT_MBOX),
 ]
 
@@ -151,7 +182,7 @@ for t in templates:
     w("          name: " + q(t["title"] + ": plugin result (JSON)"))
     w("          type: EXTERNAL")
     w("          key: " + q(master_key))
-    w("          delay: '{$MAILPROBE.INTERVAL}'")
+    w("          delay: " + q(t["interval"]))
     w("          history: 7d")
     w("          trends: '0'")
     w("          value_type: TEXT")
@@ -161,8 +192,8 @@ for t in templates:
     w("              value: mail")
     w("          triggers:")
     w("            - uuid: " + uid(tech, "nodata"))
-    w("              expression: " + q("nodata(/" + tech + "/" + master_key + ",{$MAILPROBE.NODATA})=1"))
-    w("              name: " + q(t["title"] + ": no result for {$MAILPROBE.NODATA}"))
+    w("              expression: " + q("nodata(/" + tech + "/" + master_key + "," + t["nodata"] + ")=1"))
+    w("              name: " + q(t["title"] + ": no result for " + t["nodata"]))
     w("              priority: AVERAGE")
     w("              description: 'The external check did not return a value: plugin missing from ExternalScripts, timeout (Zabbix Timeout below the plugin''s -t) or the poller is overloaded.'")
     # state
@@ -279,12 +310,6 @@ for t in templates:
         w("                  });")
         w("                  return JSON.stringify(hops);")
     w("      macros:")
-    w("        - macro: '{$MAILPROBE.INTERVAL}'")
-    w("          value: 5m")
-    w("          description: 'How often the check runs.'")
-    w("        - macro: '{$MAILPROBE.NODATA}'")
-    w("          value: 30m")
-    w("          description: 'Alert when the check returned nothing for this long.'")
     for m, v, d in t["macros"]:
         w("        - macro: " + q(m))
         w("          value: " + q(v))

@@ -183,6 +183,25 @@ def temp_dir(prefix: str):
             shutil.rmtree(d, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def moved_aside(path: Path):
+    """PATH (a state directory a plugin run as root left behind, without the package) is
+    moved aside for the block and put back afterwards, so that the block sees a system
+    without it and nothing of it is lost."""
+    backup = path.with_name(f"{path.name}.packaging-test-{os.getpid()}")
+    had = path.exists()
+    if had:
+        log(f"moving {path} aside to {backup} for this test")
+        path.rename(backup)
+    try:
+        yield
+    finally:
+        if had:
+            shutil.rmtree(path, ignore_errors=True)
+            backup.rename(path)
+            log(f"{path} restored")
+
+
 def _terminated(signum, _frame):
     raise SystemExit(f"terminated by signal {signum}")
 

@@ -104,8 +104,45 @@ object Host {quote(HOST)} {{
         m = re.search(r"Instantiated (\d+) Services?", p.stdout)
         t.check(m is not None and int(m.group(1)) == 5 + len(commands),
                 f"expected {5 + len(commands)} services (5 from the example's apply rules)")
+    one_type_only(icinga2)
     t.log(f"OK: icinga2 daemon -C accepts the shipped CheckCommands and example "
           f"({sum(len(v) for v in commands.values())} custom variables set)")
+
+
+def one_type_only(icinga2: str) -> None:
+    """The example's apply rules are opt-in per host variable: a host that uses one probe
+    type (and one that uses none) gives no warning for the other types, and a probe sets
+    its own check interval, which does not become a custom variable."""
+    with t.temp_dir("mp-icinga2-optin-") as tmp:
+        conf = tmp / "icinga2.conf"
+        conf.write_text(base_config(t.bin_dir()) + f"""
+include {quote(str(shipped("mailprobe-example.conf")))}
+object Host {quote(HOST)} {{
+  check_command = "dummy"
+  address = "127.0.0.1"
+  vars.mailprobe_mailbox_receive["site-a"] = {{ mailprobe_mailbox = "imap://u@h", check_interval = 1m }}
+}}
+object Host "no-probes" {{ check_command = "dummy" }}
+""")
+        p = t.run([icinga2, "daemon", "-C", "-c", conf, *defines(tmp)],
+                  check_rc=False, timeout=120)
+        print(p.stdout, p.stderr, sep="")
+        t.check(p.returncode == 0, f"icinga2 daemon -C exited {p.returncode}")
+        bad = [l for l in p.stdout.splitlines() if re.search(r"\] (warning|critical)/", l)]
+        t.check(not bad, "icinga2 daemon -C warned for a host with one probe type:\n"
+                + "\n".join(bad))
+        objects = t.run([icinga2, "object", "list", "--type", "Service", *defines(tmp)],
+                        quiet=True).stdout
+        t.check(f"Object '{HOST}!mailbox-receive site-a'" in objects
+                and objects.count("of type 'Service'") == 1, f"services:\n{objects}")
+        t.check(re.search(r"^  \* check_interval = 60$", objects, re.M) is not None,
+                "the probe's check_interval = 1m did not reach the service")
+        t.check(re.search(r"^    \* check_interval", objects, re.M) is None,
+                "check_interval became a custom variable")
+        t.check(re.search(r"mailprobe_smtp_host", objects) is None,
+                "a mailbox-only probe got an SMTP host")
+    t.log("OK: one probe type on a host, another host with none: no warning; "
+          "the probe's check_interval is the service's")
 
 
 FLAGS = set()  # filled from the commands file: variables used in set_if

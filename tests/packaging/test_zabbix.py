@@ -8,8 +8,11 @@ rely on, then plays the server's part with the built plugins and the test mail s
   * structure: version 6.0, UUIDv4s (unique), one EXTERNAL master item per template whose
     key runs the plugin with --output json, every dependent item's master exists, every
     trigger expression names an item of its template, every {$MACRO} in a key is defined;
-  * for each template: the master key's parameters (macros set for the test stack) are
-    run as an external check would run them; stdout must be one JSON object; every
+  * all four templates linked to one host: a macro that two templates define has one
+    value (Zabbix would silently pick one); sender and receiver share the key file macro;
+  * for each template: the master key's parameters (the host's macros set for the test
+    stack, the relay's CA through the extra-option macro) are run as an external check
+    runs them (sh -c, every parameter single-quoted, empty macros as ''); stdout must be one JSON object; every
     dependent item's JSONPath is evaluated on it (and the relay's hop discovery): every
     item not marked optional gets a value, every metric the plugin reported has an item,
     and the state triggers fire as they should;
@@ -19,6 +22,7 @@ rely on, then plays the server's part with the built plugins and the test mail s
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -30,6 +34,7 @@ import pkgtest as t  # noqa: E402
 
 TEMPLATES = t.source_dir() / "packaging" / "zabbix" / "mailprobe_templates.yaml"
 GENERATOR = t.source_dir() / "packaging" / "zabbix" / "gen_templates.py"
+STATE_DIR = ""  # main() sets a temporary directory
 UUID4 = re.compile(r"^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$")
 
 
@@ -125,23 +130,47 @@ def check_structure(doc) -> list[dict]:
     return templates
 
 
-def run_master(plugin: str, params: list[str], values: dict[str, str],
-               extra: list[str] = ()) -> tuple[dict, str]:
+def resolve(params: list[str], values: dict[str, str]) -> list[str]:
     argv = []
     for p in params:
         for macro, value in values.items():
             p = p.replace(macro, value)
         t.check("{" not in p, f"unresolved macro in parameter {p}")
         argv.append(p)
-    cmd = [str(t.bin_dir() / plugin), *argv, *extra]
-    t.log("$ " + " ".join(cmd))
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    return argv
+
+
+def run_master(plugin: str, params: list[str], values: dict[str, str],
+               extra: list[str] = ()) -> tuple[dict, str]:
+    """Runs the key as Zabbix 6.0 runs an external check: /bin/sh -c with every key
+    parameter single-quoted (so an empty macro is one empty argument)."""
+    argv = resolve(params, values) + list(extra)
+    quoted = " ".join("'" + a.replace("'", "'\\''") + "'" for a in argv)
+    cmd = f"{t.bin_dir() / plugin} {quoted}"
+    t.log("$ sh -c " + cmd)
+    # the round trips' default state directory would be the live /var/lib/mailprobe
+    env = dict(os.environ, MAILPROBE_STATE_DIR=STATE_DIR)
+    p = subprocess.run(["/bin/sh", "-c", cmd], capture_output=True, text=True, timeout=60, env=env)
     try:
         doc = json.loads(p.stdout)
     except json.JSONDecodeError:
         t.fail(f"{plugin}: stdout is not one JSON object (exit {p.returncode}):\n{p.stdout}{p.stderr}")
     t.check(doc["exit_code"] == p.returncode, f"{plugin}: exit_code {doc['exit_code']} != {p.returncode}")
     return doc, p.stdout
+
+
+def linked_to_one_host(templates: list[dict]) -> dict[str, str]:
+    """The template macros a host sees with all four templates linked. Zabbix picks one
+    template's value when several define a macro, so a macro defined twice must have one
+    value (else e.g. a round trip gets the send template's -t 20 with --wait 20)."""
+    values: dict[str, tuple[str, str]] = {}
+    for tpl in templates:
+        for m in tpl.get("macros", []):
+            seen = values.setdefault(m["macro"], (m["value"], tpl["template"]))
+            t.check(seen[0] == m["value"],
+                    f"macro {m['macro']} is '{seen[0]}' in '{seen[1]}' but '{m['value']}' in "
+                    f"'{tpl['template']}': linked to one host, one of them silently wins")
+    return {k: v for k, (v, _) in values.items()}
 
 
 def evaluate(tpl: dict, doc: dict) -> dict[str, object]:
@@ -194,36 +223,45 @@ def main() -> None:
     t.log(f"structure OK: {len(templates)} templates, "
           f"{sum(len(x['items']) for x in templates)} items")
 
+    defaults = linked_to_one_host(templates)
     stack = t.Stack()
     user = "t33"
     stack.empty(user)
     by_plugin = {tpl["_plugin"]: tpl for tpl in templates}
+    send, receive = by_plugin["check_mail_send"], by_plugin["check_mailbox_receive"]
+    t.check("{$MAILPROBE.PROBE.KEY.FILE}" in send["_master"]["key"]
+            and "{$MAILPROBE.PROBE.KEY.FILE}" in receive["_master"]["key"],
+            "sender and receiver must default to the same probe key file")
     with t.temp_dir("mp-zabbix-") as tmp:
-        state = tmp / "state"
-        common = {"{HOST.CONN}": stack.host, "{$MAILPROBE.TO}": stack.address(user),
-                  "{$MAILPROBE.STATE.DIR}": str(state),
-                  "{$MAILPROBE.MAILBOX}": stack.imap_url(user),
-                  "{$MAILPROBE.MAILBOX.PASSWORD.FILE}": stack.pass_file(user),
-                  "{$MAILPROBE.SMTP.PORT}": str(stack.smtp_port),
-                  "{$MAILPROBE.PROBE.NAME}": "zabbix-packaging-test",
-                  "{$MAILPROBE.PROBE.KEY.FILE}": str(state / "probe.key")}
-        relay = {"{$MAILPROBE.SMTP.PORT}": str(stack.relay_submission_port),
-                 "{$MAILPROBE.SMTP.USER}": "relayuser",
-                 "{$MAILPROBE.SMTP.PASSWORD.FILE}": stack.pass_file("relayuser")}
+        global STATE_DIR
+        STATE_DIR = str(tmp / "state")
+        key_file = tmp / "probe.key"
+        key_file.write_text(os.urandom(32).hex() + "\n")  # openssl rand -hex 32
+        key_file.chmod(0o600)
+        # one host with all four templates linked, its macros set as an admin would
+        host = {"{HOST.CONN}": stack.host,
+                "{$MAILPROBE.PROBE.NAME}": "zabbix-packaging-test",
+                "{$MAILPROBE.PROBE.KEY.FILE}": str(key_file),
+                "{$MAILPROBE.RELAY.SMTP.PORT}": str(stack.relay_submission_port),
+                "{$MAILPROBE.RELAY.SMTP.USER}": "relayuser",
+                "{$MAILPROBE.RELAY.SMTP.PASSWORD.FILE}": stack.pass_file("relayuser"),
+                # the stack's CA is not in the system store: the extra-option macro
+                "{$MAILPROBE.RELAY.OPTION1}": f"--cacert={stack.ca}"}
+        for short in ("SEND", "ROUNDTRIP", "RELAY"):
+            host[f"{{$MAILPROBE.{short}.TO}}"] = stack.address(user)
+        for short in ("SEND", "ROUNDTRIP"):
+            host[f"{{$MAILPROBE.{short}.SMTP.PORT}}"] = str(stack.smtp_port)
+        for short in ("ROUNDTRIP", "RELAY", "RECEIVE"):
+            host[f"{{$MAILPROBE.{short}.MAILBOX}}"] = stack.imap_url(user)
+            host[f"{{$MAILPROBE.{short}.MAILBOX.PASSWORD.FILE}}"] = stack.pass_file(user)
+        values = dict(defaults, **host)
         # the sender first: check_mailbox_receive then finds its probe
         order = ["check_mail_send", "check_mailbox_receive", "check_mail_roundtrip",
                  "check_mail_relay"]
         summary = []
         for plugin in order:
             tpl = by_plugin[plugin]
-            values = {m["macro"]: m["value"] for m in tpl["macros"]}
-            values.update(common)
-            extra: list[str] = []
-            if plugin == "check_mail_relay":
-                values.update(relay)
-                # the stack's CA is not in the system store; in production it would be
-                extra = ["--cacert", stack.ca]
-            doc, raw = run_master(plugin, tpl["_params"], values, extra)
+            doc, raw = run_master(plugin, tpl["_params"], values)
             t.log(raw.strip())
             t.check(doc["state"] == "OK", f"{plugin}: {doc['state']} - {doc['summary']}")
             stored = evaluate(tpl, doc)
@@ -235,17 +273,18 @@ def main() -> None:
                         f"{tpl['template']}: metric {label} has no item")
             if plugin == "check_mail_relay":
                 t.check(len(stored["_hops"]) >= 2, f"relay: hops discovered {stored['_hops']}")
+            if plugin == "check_mailbox_receive":
+                t.check(doc["metrics"].get("probes_found", 0) >= 1, "receiver found no probe")
             t.check(fired_triggers(tpl, stored) == [], f"{plugin}: triggers fired on OK")
             got = sum(1 for k, v in stored.items() if v is not None and not k.startswith("_"))
             summary.append(f"{plugin}: {got} item values")
 
         # usage errors: still one JSON object, state item 3, the UNKNOWN trigger fires
         tpl = by_plugin["check_mail_roundtrip"]
-        values = {m["macro"]: m["value"] for m in tpl["macros"]}
-        values.update(common)
-        for extra in (["--bogus-option"], ["--poll-interval", "soon"]):
-            doc, _ = run_master("check_mail_roundtrip", tpl["_params"], values, extra)
-            t.check(doc["state"] == "UNKNOWN" and doc["exit_code"] == 3, f"{extra}: {doc}")
+        for option in ("--bogus-option", "--poll-interval=soon"):
+            doc, _ = run_master("check_mail_roundtrip", tpl["_params"],
+                                dict(values, **{"{$MAILPROBE.ROUNDTRIP.OPTION2}": option}))
+            t.check(doc["state"] == "UNKNOWN" and doc["exit_code"] == 3, f"{option}: {doc}")
             stored = evaluate(tpl, doc)
             t.check(stored["mailprobe.roundtrip.state"] == 3, f"state item: {stored}")
             t.check(fired_triggers(tpl, stored) == ["Mail roundtrip is UNKNOWN"],
@@ -255,14 +294,13 @@ def main() -> None:
             s.bind(("127.0.0.1", 0))
             free = s.getsockname()[1]
         tpl = by_plugin["check_mail_send"]
-        values = {m["macro"]: m["value"] for m in tpl["macros"]}
-        values.update(common)
-        values["{$MAILPROBE.SMTP.PORT}"] = str(free)
-        doc, _ = run_master("check_mail_send", tpl["_params"], values)
+        doc, _ = run_master("check_mail_send", tpl["_params"],
+                            dict(values, **{"{$MAILPROBE.SEND.SMTP.PORT}": str(free)}))
         stored = evaluate(tpl, doc)
         t.check(fired_triggers(tpl, stored) == ["Mail send is CRITICAL"],
                 f"refused: {doc['state']}, triggers {fired_triggers(tpl, stored)}")
-    t.log("OK: " + "; ".join(summary) + "; usage errors and failures map to the triggers")
+    t.log("OK: all four templates on one host without a macro collision; "
+          + "; ".join(summary) + "; usage errors and failures map to the triggers")
 
 
 if __name__ == "__main__":

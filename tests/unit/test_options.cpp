@@ -159,6 +159,15 @@ BOOST_AUTO_TEST_CASE(no_prefix_guessing) {
     BOOST_TEST(contains(parse_error({"--ke"}), "ke"));
 }
 
+BOOST_AUTO_TEST_CASE(empty_argument_ignored) {
+    // Zabbix external checks pass an empty macro as ''; an empty option value stays a value.
+    auto p = parse({"", "-H", "mx", "", "--to", "a@x", ""});
+    BOOST_TEST(p.get("smtp-host").value() == "mx");
+    auto q = parse({"--to", "", "-H", "mx"});
+    BOOST_TEST(q.get("smtp-host").value() == "mx");
+    BOOST_TEST(q.all("to") == std::vector<std::string>{""});
+}
+
 BOOST_AUTO_TEST_CASE(stray_positional_argument_rejected) {
     // A word that belongs to no option is a mistake (e.g. a second address after one --to);
     // silently dropping it would check something other than what the user asked for.
