@@ -13,7 +13,7 @@ import time
 import unittest
 
 from mailprobe_harness import run_plugin
-from mp_testlib import (PluginTestCase, full_state, mailbox_opts, make_message, name_digest,
+from mp_testlib import (PluginTestCase, files_with, full_state, mailbox_opts, make_message, name_digest,
                         probe_id_of, smtp_args, verify_probe, wait_for_id, x_mailprobe)
 from probe_canon import reencode_qp_with_footer
 
@@ -101,6 +101,9 @@ class ProbeBindingTests(PluginTestCase):
                 self.assertStatus(run, "OK", "MAILBOX RECEIVE")
                 self.assertEqual(run.perfdata["probes_found"].value, 1, run.describe())
                 self.assertIn(f"probe {real} sent", run.stdout)
+                kept = files_with(s, USER, real)  # the newest stays for the next run (setup 5)
+                self.assertEqual(len(kept), 1, "the genuine probe was not kept")
+                kept[0].unlink()
                 self.assertUnchanged(before, f"receive {proto} with a genuine probe")
 
     def test_reencoded_probe_with_footer_still_counts(self):
@@ -113,11 +116,15 @@ class ProbeBindingTests(PluginTestCase):
             with self.subTest(proto=proto):
                 s.empty(USER)
                 s.deliver_raw(USER, changed)
+                # a newer genuine probe: receive keeps the newest (setup 5) and deletes the
+                # older ones, which it only does to a message it verified as ours
+                newer, _ = self.send()
                 run = self.receive(proto)
                 self.assertStatus(run, "OK", "MAILBOX RECEIVE")
-                self.assertEqual(run.perfdata["probes_found"].value, 1, run.describe())
-                self.assertIn(f"probe {pid} sent", run.stdout)
-                self.assertEqual(s.messages(USER), [], "the probe was not deleted")
+                self.assertEqual(run.perfdata["probes_found"].value, 2, run.describe())
+                self.assertIn("1 older deleted", run.first_line)
+                self.assertEqual(files_with(s, USER, pid), [], "the re-encoded probe was not deleted")
+                self.assertEqual(len(files_with(s, USER, newer)), 1, "the newest probe was not kept")
 
     def test_long_non_ascii_subject_is_folded_and_encoded(self):
         prefix = "Prüfung ✓ Überwachung " * 20 + "x" * 1000  # 1,520 bytes in UTF-8

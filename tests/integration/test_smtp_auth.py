@@ -48,7 +48,7 @@ class SmtpAuthRequired(PluginTestCase):
             "submission without the insisted mechanism": (
                 "submission", ("--smtp-auth-mech", "CRAM-MD5"),
                 f"SMTP server {self.stack.host}:{sub} does not offer AUTH CRAM-MD5 (after "
-                "STARTTLS, it offers PLAIN, LOGIN)"),
+                "STARTTLS, it offers PLAIN, LOGIN, XOAUTH2, OAUTHBEARER)"),
         }
         for label, (mode, extra, expected) in cases.items():
             with self.subTest(case=label):

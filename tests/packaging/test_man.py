@@ -94,9 +94,9 @@ def help_options(program: str) -> dict[str, dict]:
     opts: dict[str, dict] = {}
     current = None
     for line in p.stdout.splitlines():
-        m = re.match(r"^  (?:-(\w), |    )--([a-z0-9-]+)(?: (\S+))?$", line)
+        m = re.match(r"^  (?:-(\w), |    )--([a-z0-9-]+)((?:, --[a-z0-9-]+)*)(?: (\S+))?$", line)
         if m:
-            current = {"short": m.group(1), "value": m.group(3), "text": ""}
+            current = {"short": m.group(1), "aliases": m.group(3), "value": m.group(4), "text": ""}
             opts[m.group(2)] = current
         elif current is not None and line.startswith("      ") and line.strip():
             current["text"] = (current["text"] + " " + line.strip()).strip()
@@ -122,7 +122,8 @@ def perf_labels_in_code() -> set[str]:
     labels = set()
     for src in (t.source_dir() / "common" / "checks").glob("*.cpp"):
         text = src.read_text()
-        labels |= set(re.findall(r'_datum\(\s*"([a-z0-9_]+)"', text))
+        # whole literal labels only ("auth_" + method is documented by its expansions)
+        labels |= set(re.findall(r'_datum\(\s*"([a-z0-9_]+)"\s*[,)]', text))
         labels |= set(re.findall(r'certificate_result\(\s*"([a-z0-9_]+)"', text))
         labels |= set(re.findall(r'\.label\s*=\s*"([a-z0-9_]+)"', text))
     return labels
@@ -152,7 +153,7 @@ def help_agreement() -> None:
                 problems.append(f"{program}: --{name} is in --help but not in {page.name}")
                 continue
             heading, body = entry.split("\n", 1)
-            expect_heading = (f"-{o['short']}, " if o["short"] else "") + f"--{name}"
+            expect_heading = (f"-{o['short']}, " if o["short"] else "") + f"--{name}" + o["aliases"]
             if o["value"]:
                 expect_heading += " " + o["value"]
             if heading.strip() != expect_heading:
@@ -173,8 +174,8 @@ def help_agreement() -> None:
         for var in ("MAILPROBE_STATE_DIR",):
             if var not in plain:
                 problems.append(f"{page.name}: ENVIRONMENT lacks {var}")
-        if "/var/lib/mailprobe/probe.key" not in plain:
-            problems.append(f"{page.name}: FILES lacks /var/lib/mailprobe/probe.key")
+        if "/var/lib/mailprobe/USER/probe.key" not in plain:
+            problems.append(f"{page.name}: FILES lacks /var/lib/mailprobe/USER/probe.key")
     code = perf_labels_in_code()
     readme = perf_labels_in_readme()
     t.check(len(code) >= 10, f"found only {sorted(code)} perfdata labels in common/checks")
