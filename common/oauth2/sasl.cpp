@@ -6,6 +6,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "core/base64.hpp"
 #include "output/sanitize.hpp"
 
 namespace mailprobe::oauth2 {
@@ -16,15 +17,6 @@ std::string upper(std::string_view s) {
     std::string out(s);
     std::transform(out.begin(), out.end(), out.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return out;
-}
-
-std::string base64(std::string_view data) {
-    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(data.data()),
-                            static_cast<int>(data.size()));
-    out.resize(static_cast<std::size_t>(n));
     return out;
 }
 
@@ -85,14 +77,14 @@ std::string initial_response(Mechanism mech, std::string_view user, std::string_
                              std::string_view host, int port) {
     const std::string auth = "auth=Bearer " + std::string(token) + "\x01\x01";
     if (mech == Mechanism::xoauth2) {
-        return base64("user=" + std::string(user) + "\x01" + auth);
+        return base64_encode("user=" + std::string(user) + "\x01" + auth);
     }
-    return base64("n,a=" + gs2_escape(user) + ",\x01host=" + std::string(host) +
-                  "\x01port=" + std::to_string(port) + "\x01" + auth);
+    return base64_encode("n,a=" + gs2_escape(user) + ",\x01host=" + std::string(host) +
+                         "\x01port=" + std::to_string(port) + "\x01" + auth);
 }
 
 std::string abort_response(Mechanism mech) {
-    return mech == Mechanism::oauthbearer ? base64("\x01") : "";
+    return mech == Mechanism::oauthbearer ? base64_encode("\x01") : "";
 }
 
 std::string describe_error_payload(std::string_view base64_payload) {

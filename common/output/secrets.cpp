@@ -1,9 +1,9 @@
 #include "output/secrets.hpp"
 
-#include <openssl/evp.h>
-
 #include <mutex>
 #include <vector>
+
+#include "core/base64.hpp"
 
 namespace mailprobe::secrets {
 
@@ -11,15 +11,6 @@ namespace {
 constexpr std::string_view k_mask = "********";
 std::mutex g_mutex;
 std::vector<std::string> g_needles;
-
-std::string base64(std::string_view data) {
-    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(data.data()),
-                            static_cast<int>(data.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
 
 void add(std::string needle) {
     // Very short needles would scrub ordinary words; secrets that short are not worth hiding
@@ -35,7 +26,7 @@ void register_secret(std::string_view secret) {
     // The secret's base64 at each of the three alignments it can have inside a longer
     // encoded blob (AUTH PLAIN encodes "\0user\0password").
     for (std::size_t shift = 0; shift < 3; ++shift) {
-        std::string enc = base64(std::string(shift, '\0') + std::string(secret));
+        std::string enc = base64_encode(std::string(shift, '\0') + std::string(secret));
         // Only the characters whose six bits all come from the secret are stable.
         std::size_t first = (8 * shift + 5) / 6;
         std::size_t last = (8 * (shift + secret.size())) / 6;  // exclusive

@@ -1,8 +1,8 @@
 #include "probe/subject.hpp"
 
-#include <openssl/evp.h>
-
 #include <vector>
+
+#include "core/base64.hpp"
 
 namespace mailprobe::probe {
 
@@ -28,10 +28,7 @@ bool plain_safe(std::string_view text) {
 }
 
 std::string encoded_word(std::string_view bytes) {
-    std::vector<unsigned char> out(4 * ((bytes.size() + 2) / 3) + 1);
-    int n = EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                            static_cast<int>(bytes.size()));
-    return "=?UTF-8?B?" + std::string(reinterpret_cast<const char*>(out.data()), n) + "?=";
+    return "=?UTF-8?B?" + base64_encode(bytes) + "?=";
 }
 
 // Encoded words of at most k_chunk_bytes each, never splitting a UTF-8 sequence
