@@ -83,7 +83,7 @@ SendReport send_via_mx(const SmtpOptions& o, const std::string& message, const D
             }
             last = e;
         } catch (const CheckFailure& e) {
-            report.tried.push_back(e.what());  // "MX mx1.example.org has no address (...)"
+            report.tried.emplace_back(e.what());  // "MX mx1.example.org has no address (...)"
         }
         if (deadline.expired()) break;
     }

@@ -233,7 +233,12 @@ std::vector<FoundProbe> ImapSession::scan(const probe::Identity& identity, ScanM
                 from = it->second.uid;
             }
         }
-        if (from > 0) criteria = "UID " + std::to_string(from) + ":* " + criteria;
+        if (from > 0) {
+            std::string range = "UID ";
+            range += std::to_string(from);
+            range += ":* ";
+            criteria.insert(0, range);
+        }
         auto uids = search(criteria, deadline);
         bool complete = uids.size() < k_max_uids;  // search() keeps only the newest k_max_uids
         // "n:*" also names the newest message when it is below n (RFC 3501 §6.4.8).

@@ -120,10 +120,8 @@ bool decode_run(std::string_view b64, std::string& out) {
                 return false;
             }
             u = 0x10000 + ((u - 0xd800) << 10) + (units[++i] - 0xdc00);
-        } else if (u >= 0xdc00 && u <= 0xdfff) {
-            return false;
-        } else if (printable_ascii(u)) {
-            return false;  // must have been written directly
+        } else if ((u >= 0xdc00 && u <= 0xdfff) || printable_ascii(u)) {
+            return false;  // a lone low surrogate, or ASCII that must have been written directly
         }
         append_utf8(out, u);
     }

@@ -96,9 +96,11 @@ void bearer_login(mailbox::LineConnection& conn, const Deadline& deadline) {
         }
         std::string reply = sanitize_text(r.text, 200);
         std::string hint = explain_auth_refusal(r.text, proto == "smtp" ? "smtp" : "mailbox", true);
-        throw critical(who + " with " + mechanism_name(mech) + " refused: " + reply +
-                       (payload.empty() ? "" : " (server says: " + payload + ")") +
-                       (hint.empty() ? "" : "; " + hint));
+        std::string text = who;
+        text += " with " + mechanism_name(mech) + " refused: " + reply;
+        if (!payload.empty()) text += " (server says: " + payload + ")";
+        if (!hint.empty()) text += "; " + hint;
+        throw critical(text);
     }
     throw critical(who + " with " + mechanism_name(mech) +
                    ": the server kept challenging; giving up");

@@ -41,7 +41,7 @@ std::string joined(const std::vector<std::string>& items) {
 
 }  // namespace
 
-AuthGuard::AuthGuard(bool starttls, std::string mechanism)
+AuthGuard::AuthGuard(bool starttls, const std::string& mechanism)
     : m_starttls_required(starttls), m_mechanism(upper(mechanism)) {}
 
 bool AuthGuard::on_client(std::string_view line) {

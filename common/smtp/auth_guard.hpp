@@ -14,7 +14,7 @@ class AuthGuard {
 public:
     // starttls: libcurl will send STARTTLS and a second EHLO, the one that counts.
     // mechanism: the one --smtp-auth-mech insists on (empty: any).
-    AuthGuard(bool starttls, std::string mechanism);
+    AuthGuard(bool starttls, const std::string& mechanism);
 
     // Feed every protocol line. True when the session must be stopped now: the EHLO reply
     // that counts offers no AUTH, or not the insisted mechanism.

@@ -39,22 +39,26 @@ void require_own_file(const struct stat& info, const std::string& path, const st
     }
 }
 
+UsageError read_failed(const std::string& path, const std::string& what, int error) {
+    return UsageError("cannot read " + what + " " + path + ": " +
+                      std::generic_category().message(error));
+}
+
+UsageError too_large(const std::string& path, const std::string& what) {
+    return UsageError(what + " " + path + " is too large (over " +
+                      std::to_string(max_secret_bytes / 1024) + " KiB): not a secret file");
+}
+
 std::string read_bounded(int fd, const std::string& path, const std::string& what) {
     std::string content;
     char buffer[8192];
     while (true) {
         ssize_t got = ::read(fd, buffer, sizeof buffer);
         if (got < 0 && errno == EINTR) continue;
-        if (got < 0) {
-            throw UsageError("cannot read " + what + " " + path + ": " +
-                             std::generic_category().message(errno));
-        }
+        if (got < 0) throw read_failed(path, what, errno);
         if (got == 0) return content;
         content.append(buffer, static_cast<std::size_t>(got));
-        if (content.size() > max_secret_bytes) {
-            throw UsageError(what + " " + path + " is too large (over " +
-                             std::to_string(max_secret_bytes / 1024) + " KiB): not a secret file");
-        }
+        if (content.size() > max_secret_bytes) throw too_large(path, what);
     }
 }
 
