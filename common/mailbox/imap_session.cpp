@@ -217,6 +217,7 @@ std::vector<FoundProbe> ImapSession::stale_candidates(const probe::Identity& ide
 
 std::vector<FoundProbe> ImapSession::scan(const probe::Identity& identity, ScanMarks* marks,
                                           const Deadline& deadline) {
+    m_identity = identity;
     std::vector<FoundProbe> all;
     std::vector<std::string> folders{m_config.folder};
     folders.insert(folders.end(), m_config.junk_folders.begin(), m_config.junk_folders.end());
@@ -259,6 +260,7 @@ std::vector<FoundProbe> ImapSession::scan(const probe::Identity& identity, ScanM
 
 std::optional<FoundProbe> ImapSession::find(const probe::Identity& identity, const std::string& id,
                                             const Deadline& deadline) {
+    m_identity = identity;
     std::string by_id = "HEADER X-Mailprobe " + imap::quote("id=" + id);
     select(m_config.folder, deadline);
     // Only messages that arrived after open(): the cost does not grow with the mailbox.
@@ -367,11 +369,8 @@ void ImapSession::remove(const std::vector<FoundProbe>& probes, const Deadline& 
     }
     for (const auto& folder : folders) {
         std::vector<std::uint32_t> uids;
-        std::string digest;
         for (const auto& p : probes) {
-            if (p.folder != folder) continue;
-            uids.push_back(p.ref);
-            digest = p.probe.name_digest;
+            if (p.folder == folder) uids.push_back(p.ref);
         }
         select(folder, deadline);
         std::string set = imap::uid_set(uids);
@@ -381,20 +380,20 @@ void ImapSession::remove(const std::vector<FoundProbe>& probes, const Deadline& 
         } else {
             // A plain EXPUNGE would also remove messages others flagged: never. Count
             // what piles up instead, so that it can be reported.
-            count_flagged(folder, digest, deadline);
+            count_flagged(folder, deadline);
         }
     }
     select(m_config.folder, deadline);
 }
 
-void ImapSession::count_flagged(const std::string& folder, const std::string& digest,
-                                const Deadline& deadline) {
-    std::size_t count = 0;
-    command("UID SEARCH DELETED HEADER X-Mailprobe " + imap::quote("n=" + digest), deadline,
-            "UID SEARCH", [&](const std::string& line, const std::string*) {
-                if (auto found = imap::parse_search(line)) count += found->size();
-            });
-    m_flagged[folder] = static_cast<std::uint32_t>(std::min<std::size_t>(count, UINT32_MAX));
+void ImapSession::count_flagged(const std::string& folder, const Deadline& deadline) {
+    if (!m_identity) return;
+    // Counted like any probe: only what verifies against our key is ours (a forged header
+    // on someone else's flagged mail must not raise the pile-up).
+    auto uids = search(
+        "DELETED HEADER X-Mailprobe " + imap::quote("n=" + m_identity->name_digest()), deadline);
+    auto ours = verified(uids, *m_identity, folder, deadline).size();
+    m_flagged[folder] = static_cast<std::uint32_t>(std::min<std::size_t>(ours, UINT32_MAX));
 }
 
 std::optional<std::uint32_t> ImapSession::flagged_probes() const {

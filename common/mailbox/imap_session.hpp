@@ -58,8 +58,7 @@ private:
     void idle(const Deadline& until, const Deadline& deadline);
     std::vector<FoundProbe> scan(const probe::Identity& identity, ScanMarks* marks,
                                  const Deadline& deadline);
-    void count_flagged(const std::string& folder, const std::string& digest,
-                       const Deadline& deadline);
+    void count_flagged(const std::string& folder, const Deadline& deadline);
     std::vector<std::uint32_t> search(const std::string& criteria, const Deadline& deadline);
     struct Fetched {
         std::uint32_t uid;
@@ -82,6 +81,9 @@ private:
     std::uint32_t m_selected_uidvalidity = 0;
     bool m_utf8 = false;  // UTF8=ACCEPT enabled: mailbox names go as UTF-8
     std::map<std::string, std::uint32_t> m_flagged;  // our probes left \Deleted, by folder
+    // Whose probes were last looked for: remove() only gets probes found that way, and the
+    // pile-up it counts must verify like any other probe.
+    std::optional<probe::Identity> m_identity;
     std::uint32_t m_exists = 0;
     std::uint64_t m_arrivals = 0;  // EXISTS notices that announced new mail
     std::uint32_t m_uidnext = 0;   // of m_config.folder at open(): our probe's UID is >= this

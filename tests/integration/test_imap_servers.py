@@ -15,7 +15,8 @@ import unittest
 from pathlib import Path
 
 from mailprobe_harness import load_env_file, run_plugin
-from mp_testlib import PluginTestCase, files_with, name_digest, probe_id_of, smtp_args, wait_for_id
+from mp_testlib import (PluginTestCase, files_with, name_digest, probe_id_of, read_key, signed_probe,
+                        smtp_args, wait_for_id)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fakeserver"))
 from imap_proxy import ImapProxy  # noqa: E402
@@ -198,19 +199,26 @@ class NoUidplusTests(ImapServersCase):
         self.assertStatus(run, "OK", "MAIL ROUNDTRIP")
         self.assertEqual(run.perfdata["probes_flagged"].value, 1, run.describe())
         self.assertEqual(len(self.flagged_probe_files(name_digest(name))), 1)
-        # 99 more (copies of the header are enough to be counted, never to be acted on)
-        header = f"X-Mailprobe: v=1; n={name_digest(name)}; id={'0' * 32}; t=1; tag={'0' * 64}"
-        for i in range(99):
-            path = s.deliver_raw("t49", f"{header}\r\nSubject: old {i}\r\n\r\nbody\r\n".encode())
+        # 99 more genuine ones (signed with this check's key), plus flagged mail that only
+        # copies our header: counted only when the tag verifies, never acted on either way
+        key = read_key(self.env["MAILPROBE_STATE_DIR"])
+
+        def deliver_flagged(data):
+            path = s.deliver_raw("t49", data)
             path.rename(path.parent.parent / "cur" / (path.name + ":2,T"))
-        others = s.deliver_raw("t49", b"Subject: someone else's, flagged\r\n\r\nkeep me\r\n")
-        others.rename(others.parent.parent / "cur" / (others.name + ":2,T"))
+
+        for _ in range(99):
+            deliver_flagged(signed_probe(key, name, s.address("t49"))[0])
+        header = f"X-Mailprobe: v=1; n={name_digest(name)}; id={'0' * 32}; t=1; tag={'0' * 64}"
+        deliver_flagged(f"{header}\r\nSubject: a copied header\r\n\r\nforged\r\n".encode())
+        deliver_flagged(b"Subject: someone else's, flagged\r\n\r\nkeep me\r\n")
         run = self.roundtrip("t49", self.trimmed_port, name, "-t", "20")
         self.assertStatus(run, "WARNING", "MAIL ROUNDTRIP")
         self.assertIn("101 probe(s) of this check lie flagged \\Deleted in INBOX", run.first_line)
         self.assertEqual(run.perfdata["probes_flagged"].value, 101)
-        self.assertEqual(len(self.flagged_probe_files(name_digest(name))), 101)
+        self.assertEqual(len(self.flagged_probe_files(name_digest(name))), 102)  # + the copy
         self.assertEqual(len(files_with(s, "t49", "keep me")), 1)
+        self.assertEqual(len(files_with(s, "t49", "forged")), 1)
 
 
 class StaleScanTests(ImapServersCase):
