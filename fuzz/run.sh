@@ -10,7 +10,8 @@
 #   bash fuzz/run.sh --build-only
 #
 # Environment: FUZZ_SECONDS (default 60) per target, FUZZ_JOBS targets at a time (default:
-# the number of CPUs), FUZZ_BUILD_DIR (default /tmp/build-fuzz), CXX (default clang++-14).
+# the number of CPUs), FUZZ_BUILD_DIR (default build-fuzz in
+# the source tree), CXX (default clang++-14).
 # New inputs found go to FUZZ_BUILD_DIR/corpus/<target> (the checked-in seeds stay as they
 # are); a crashing input is kept as FUZZ_BUILD_DIR/artifacts/<target>-crash-* and its log
 # printed. Reproduce: FUZZ_BUILD_DIR/fuzz/bin/<target> FILE
@@ -19,7 +20,13 @@ cd "$(dirname "$0")/.."
 SRC=$PWD
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-$(nproc)}
-BUILD=${FUZZ_BUILD_DIR:-/tmp/build-fuzz}
+BUILD=${FUZZ_BUILD_DIR:-$SRC/build-fuzz}
+# A build directory configured from another checkout makes cmake refuse at once: start afresh.
+if [ -f "$BUILD/CMakeCache.txt" ] &&
+   ! grep -qxF "CMAKE_HOME_DIRECTORY:INTERNAL=$SRC" "$BUILD/CMakeCache.txt"; then
+  echo "fuzz: $BUILD was configured from another source tree; removing its cache"
+  rm -rf "$BUILD/CMakeCache.txt" "$BUILD/CMakeFiles"
+fi
 CXX=${CXX:-clang++-14}
 command -v "$CXX" >/dev/null || CXX=clang++
 

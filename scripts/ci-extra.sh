@@ -9,7 +9,7 @@
 #
 #   bash scripts/ci-extra.sh                  # all three
 #   bash scripts/ci-extra.sh tidy fuzz        # some of them
-#   FUZZ_SECONDS=60  FUZZ_BUILD_DIR=/tmp/build-fuzz  ASAN_BUILD_DIR=build-asan
+#   FUZZ_SECONDS=60  FUZZ_BUILD_DIR=build-fuzz  ASAN_BUILD_DIR=build-asan
 #   ASAN_STACK_PORT_BASE=24500  JOBS=$(nproc)  TIDY_BUILD_DIR (default: ASAN_BUILD_DIR)
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -240,10 +240,11 @@ def _kill_leftover(name: str, marker: str) -> None:
 
 
 @contextlib.contextmanager
-def daemon(cmd, log_path: Path, name: str, env_extra: dict | None = None, marker: str = ""):
+def daemon(cmd, log_path: Path, name: str, env_extra: dict | None = None, marker: str = "",
+           stop_timeout: float = 15):
     """Runs a daemon in the foreground in its own process group; on leaving the block the
-    whole group gets SIGTERM, then SIGKILL after 15 s, even when the test failed or was
-    terminated. MARKER (a string in its command line) identifies a leftover of an earlier
+    whole group gets SIGTERM, then SIGKILL after STOP_TIMEOUT seconds, even when the test
+    failed or was terminated. MARKER (a string in its command line) identifies a leftover of an earlier
     run that was killed, which is stopped first."""
     signal.signal(signal.SIGTERM, _terminated)
     signal.signal(signal.SIGINT, _terminated)
@@ -262,7 +263,7 @@ def daemon(cmd, log_path: Path, name: str, env_extra: dict | None = None, marker
     try:
         yield proc
     finally:
-        stop_group(pgid, proc, name)
+        stop_group(pgid, proc, name, stop_timeout)
         _pgid_file(name).unlink(missing_ok=True)
 
 
@@ -276,18 +277,18 @@ def group_alive(pgid: int) -> bool:
         return True
 
 
-def stop_group(pgid: int, proc: subprocess.Popen, name: str) -> None:
+def stop_group(pgid: int, proc: subprocess.Popen, name: str, timeout: float = 15) -> None:
     t0 = time.monotonic()
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         proc.poll()
         if not group_alive(pgid):
             break
         time.sleep(0.1)
     else:
-        log(f"{name} did not stop in 15 s: SIGKILL to process group {pgid}")
+        log(f"{name} did not stop in {timeout:.0f} s: SIGKILL to process group {pgid}")
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
         time.sleep(0.5)
