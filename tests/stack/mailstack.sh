@@ -34,7 +34,7 @@ DIR=${DIR%/}
 
 DOMAIN=mail.test
 USERS=(probe monitor other relayuser greylist)
-for i in $(seq -w 1 60); do USERS+=("t$i"); done
+for i in $(seq -w 1 80); do USERS+=("t$i"); done
 
 # ---------------------------------------------------------------- ports
 set_ports() {
