@@ -152,7 +152,8 @@ def main() -> None:
         state_dir = z.own(tmp / "state", user, 0o700)
         web = z.frontend_root(tmp, pg_port, server_port)
         with t.daemon(prefix + ["php", "-S", f"127.0.0.1:{web_port}", "-t", web],
-                      tmp / "php.log", "php -S (zabbix_server test)", marker=str(web)):
+                      tmp / "php.log", "php -S (zabbix_server test)",
+                      marker=f"php -S 127.0.0.1:{web_port}"):
             api = z.Api(web_port)
             t.wait_for(api.reachable, 30, "the Zabbix API (php -S)")
             api.login()
@@ -177,9 +178,13 @@ def main() -> None:
             server_log = tmp / "run" / "zabbix_server.log"
             # the external checks inherit this: the round trips' state outside /var/lib
             with t.daemon([z.SERVER, "-f", "-c", conf], tmp / "zabbix_server.out",
-                          "zabbix_server (test)", marker=str(conf),
+                          "zabbix_server (test)", marker=f"{z.SERVER} -f -c ",
                           env_extra={"MAILPROBE_STATE_DIR": str(state_dir)}) as server:
                 run_checks(api, good, refused, server, server_log)
+            # the round trips kept their key where the server's environment said, not in
+            # the live /var/lib/mailprobe
+            t.check(any(state_dir.iterdir()), f"nothing in {state_dir}: MAILPROBE_STATE_DIR "
+                    f"did not reach the external checks")
 
 
 def show_stored(api: z.Api, hostids) -> None:

@@ -78,8 +78,9 @@ def _postgres_cmd(data: Path, run: Path, port: int) -> list:
 def _cluster(data: Path, run: Path, port: int, log_path: Path):
     """postgres on DATA until the block ends; yields the psql command prefix."""
     prefix, _ = run_as()
+    # marker: what a leftover of a killed run has in its command line too
     with t.daemon(_postgres_cmd(data, run, port), log_path, "postgres (zabbix_server test)",
-                  marker=str(data)) as proc:
+                  marker=f"{PG_BIN / 'postgres'} -D ") as proc:
         psql = prefix + [PG_BIN / "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", run,
                          "-p", str(port)]
         t.wait_for(lambda: proc.poll() is not None or t.run(
