@@ -12,7 +12,8 @@ zabbix_server (ExternalScripts: links to the built plugins, Timeout=30) polls th
 checks; the test reads what Zabbix stored (item.get lastvalue of the master and dependent
 items, trigger.get) and asserts: every state item 0 (OK) on the good host with the
 metrics the plugin measured, no trigger in PROBLEM there, the receiver found the
-sender's probe; the refused send stored state 2 and its CRITICAL trigger is PROBLEM.
+sender's probe, the relay's hop discovery rule created one item per hop; the refused send
+stored state 2 and its CRITICAL trigger is PROBLEM.
 """
 
 from __future__ import annotations
@@ -199,6 +200,22 @@ def show_stored(api: z.Api, hostids) -> None:
             t.log(f"  {host}: {shown} = {item['lastvalue'][:1500]!r} (state {item['state']}{error})")
 
 
+def check_hop_discovery(api: z.Api, hostid: str, relay: dict) -> None:
+    """The relay template's discovery rule (JavaScript in Zabbix's own engine) created one
+    item per hopN_delay metric of the relay's result."""
+    hops = sorted(k[3:-6] for k in relay["metrics"] if k.startswith("hop") and k.endswith("_delay"))
+    t.check(len(hops) >= 2, f"relay: hops {hops}")
+    want = {f"mailprobe.relay.hop[{h}]" for h in hops}
+
+    def discovered():
+        rule = api.call("discoveryrule.get", {"hostids": hostid, "output": ["state", "error"]})
+        t.check(all(r["state"] == "0" for r in rule), f"hop discovery rule: {rule}")
+        return want <= set(items(api, hostid))
+
+    t.wait_for(discovered, 30, f"the relay's hop discovery to create {sorted(want)}", interval=2)
+    t.log(f"hop discovery created {sorted(want)}")
+
+
 def run_checks(api: z.Api, good: str, refused: str, server, server_log: Path) -> None:
     want = {f"mailprobe.{SHORT[p]}.state": "0" for p in t.PLUGINS}
     t0 = time.monotonic()
@@ -232,6 +249,7 @@ def run_checks(api: z.Api, good: str, refused: str, server, server_log: Path) ->
     rec = master(got, "check_mailbox_receive")
     t.check(rec["metrics"].get("probes_found", 0) >= 1, f"receiver: {rec['summary']}")
     t.check(float(got["mailprobe.roundtrip.delivery"]["lastvalue"]) > 0, "roundtrip delivery")
+    check_hop_discovery(api, good, master(got, "check_mail_relay"))
     states = problems(api, good)
     t.check("1" not in states.values(),
             f"triggers in PROBLEM on the good host: {[d for d, v in states.items() if v == '1']}")
