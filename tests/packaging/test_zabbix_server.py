@@ -137,6 +137,30 @@ def problems(api: z.Api, hostid: str) -> dict[str, str]:
     return {tr["description"]: tr["value"] for tr in trig}
 
 
+def configure(api: z.Api, stack: t.Stack, files: dict[str, str], closed_port: int):
+    """What an admin does in the web interface: import the templates, link them to hosts
+    and set the macros. Returns the host ids (good, refused)."""
+    t.wait_for(api.reachable, 30, "the Zabbix API (php -S)")
+    api.login()
+    t.log(f"Zabbix API {api.call('apiinfo.version', [])}: logged in as Admin")
+    t.check(api.call("configuration.import", {
+        "format": "yaml", "source": TEMPLATES.read_text(), "rules": IMPORT_RULES}) is True,
+        "configuration.import did not return true")
+    tpls = {tp["host"]: tp["templateid"] for tp in api.call(
+        "template.get", {"search": {"host": "Mailprobe"}, "output": ["host"]})}
+    t.log(f"imported templates: {sorted(tpls)}")
+    t.check(len(tpls) == 4, f"templates after the import: {sorted(tpls)}")
+    # the stock host "Zabbix server" polls an agent that is not there: off
+    for h in api.call("host.get", {"filter": {"host": ["Zabbix server"]}, "output": ["hostid"]}):
+        api.call("host.update", {"hostid": h["hostid"], "status": 1})
+    macros = host_macros(stack, files)
+    good = create_host(api, "mailprobe-stack", stack.host, tpls, macros)
+    refused = create_host(api, "mailprobe-refused", stack.host,
+                          {"send": tpls["Mailprobe mail send"]},
+                          dict(macros, **{"{$MAILPROBE.SEND.SMTP.PORT}": str(closed_port)}))
+    return good, refused
+
+
 def main() -> None:
     z.ensure_packages()
     stack = t.Stack()
@@ -156,25 +180,7 @@ def main() -> None:
                       tmp / "php.log", "php -S (zabbix_server test)",
                       marker=f"php -S 127.0.0.1:{web_port}"):
             api = z.Api(web_port)
-            t.wait_for(api.reachable, 30, "the Zabbix API (php -S)")
-            api.login()
-            t.log(f"Zabbix API {api.call('apiinfo.version', [])}: logged in as Admin")
-            t.check(api.call("configuration.import", {
-                "format": "yaml", "source": TEMPLATES.read_text(), "rules": IMPORT_RULES}) is True,
-                "configuration.import did not return true")
-            tpls = {tp["host"]: tp["templateid"] for tp in api.call(
-                "template.get", {"search": {"host": "Mailprobe"}, "output": ["host"]})}
-            t.log(f"imported templates: {sorted(tpls)}")
-            t.check(len(tpls) == 4, f"templates after the import: {sorted(tpls)}")
-            # the stock host "Zabbix server" polls an agent that is not there: off
-            for h in api.call("host.get", {"filter": {"host": ["Zabbix server"]},
-                                           "output": ["hostid"]}):
-                api.call("host.update", {"hostid": h["hostid"], "status": 1})
-            macros = host_macros(stack, files)
-            good = create_host(api, "mailprobe-stack", stack.host, tpls, macros)
-            refused = create_host(api, "mailprobe-refused", stack.host,
-                                  {"send": tpls["Mailprobe mail send"]},
-                                  dict(macros, **{"{$MAILPROBE.SEND.SMTP.PORT}": str(closed_port)}))
+            good, refused = configure(api, stack, files, closed_port)
             conf = z.server_config(tmp, pg_port, scripts)
             server_log = tmp / "run" / "zabbix_server.log"
             # the external checks inherit this: the round trips' state outside /var/lib
@@ -195,7 +201,7 @@ def show_stored(api: z.Api, hostids) -> None:
         for key, item in sorted(items(api, hostid).items()):
             if item["lastclock"] == "0" and not item["error"]:
                 continue  # no value yet
-            shown = key.split("[")[0] + "[...]" if "[" in key else key
+            shown = key.split("[")[0] + "[...]" if key.startswith("check_") else key
             error = f", {item['error']}" if item["error"] else ""
             t.log(f"  {host}: {shown} = {item['lastvalue'][:1500]!r} (state {item['state']}{error})")
 

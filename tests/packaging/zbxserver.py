@@ -3,8 +3,8 @@ packages (zabbix-server-pgsql, zabbix-frontend-php, php-pgsql, php-cli, postgres
 
   * PostgreSQL 15: a throwaway cluster (initdb) in the test's temporary directory, on
     127.0.0.1:PORT and a socket there, loaded with Debian's schema, images and data;
-  * zabbix_server in the foreground with a private configuration (its own ListenPort,
-    SocketDir, PidFile, log, ExternalScripts);
+  * zabbix_server in the foreground with a private configuration (SocketDir, PidFile, log,
+    ExternalScripts; no trapper, so it listens on no port);
   * the frontend's JSON-RPC API served by `php -S` from a copy of /usr/share/zabbix whose
     configuration path points into the temporary directory (Debian's frontend reads the
     fixed path /etc/zabbix/zabbix.conf.php, which the test must not touch).
@@ -44,6 +44,11 @@ def ensure_packages() -> None:
             return shutil.which(path) if not path.startswith("/") else os.path.exists(path)
         if not present():
             p = t.apt_install(package)
+            # as scripts/install-deps.sh: the system-wide server and cluster stay off at boot
+            for unit in ("zabbix-server", "postgresql"):
+                if p and p.returncode == 0 and package.startswith(unit):
+                    t.run(["systemctl", "disable", "--quiet", f"{unit}.service"],
+                          check_rc=False, quiet=True)
             if not present():
                 detail = f":\n{p.stdout}{p.stderr}" if p else " (needs root and apt-get)"
                 t.skip(f"{path} is missing and the Debian package {package} cannot be "
@@ -96,11 +101,11 @@ def _database_cache(run: Path, port: int) -> Path:
     minutes on a loaded machine, copying the result a second."""
     versions = t.run(["dpkg-query", "-W", "-f", "${Version} ", "zabbix-server-pgsql",
                       "postgresql-15"], quiet=True).stdout.split()
+    _, user = run_as()
     cache = Path(t.env("MAILPROBE_BUILD_DIR")) / "packaging-test" / (
-        "zabbix-db-" + "-".join(v.replace(":", "_") for v in versions))
+        f"zabbix-db-{user}-" + "-".join(v.replace(":", "_") for v in versions))
     if (cache / "PG_VERSION").exists():
         return cache
-    _, user = run_as()
     building = own(cache.with_name(cache.name + ".new"), user, 0o700)
     shutil.rmtree(building)
     own(building, user, 0o700)
