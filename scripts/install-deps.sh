@@ -15,6 +15,8 @@ STACK_PKGS+=(python3-jwt python3-cryptography)  # OAuth2 tests: signing keys and
 # they need themselves, or are skipped).
 PACKAGING_PKGS=(dpkg-dev rpm lintian mandoc groff-base file icinga2-bin nagios4-core
                 python3-yaml)
+# A real Zabbix 6.0 (packaging.zabbix_server: its own PostgreSQL cluster, server and API).
+PACKAGING_PKGS+=(zabbix-server-pgsql zabbix-frontend-php php-cli php-pgsql postgresql)
 [ "${MAILPROBE_SKIP_PACKAGING_DEPS:-0}" = 1 ] && PACKAGING_PKGS=()
 # The peers bench/run.py compares against (its CTest quick mode runs with --no-install), and
 # locales for the decimal-comma locale the unit tests switch to (generated below).
@@ -66,4 +68,9 @@ trap '[ $cleanup_policy -eq 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The tests start their own Zabbix server and PostgreSQL cluster: the system-wide ones the
+# packages enable (and the cluster "main" postgresql creates) must not start at boot.
+for unit in zabbix-server postgresql; do
+  [[ " ${missing[*]} " == *" $unit"* ]] && systemctl disable --quiet "$unit.service" 2>/dev/null || true
+done
 finish
