@@ -25,13 +25,16 @@ AUTH_SELECTOR=mp
 AUTHSERV_ID=mx.mail.test
 
 start_auth() {
-  local a=$DIR/auth
+  local a=$DIR/auth keygen
   P_AUTH_MX=$((BASE + 27)); P_AUTH_RELAY=$((BASE + 589))
   ALL_PORTS+=("$P_AUTH_MX" "$P_AUTH_RELAY")
   mkdir -p "$a/dns" "$a/dkim" "$a/dmarc"
-  gen_auth_keys
+  # one key pair, published for both signing domains; made while the configs are written
+  opendkim-genkey -b 2048 -h sha256 -s "$AUTH_SELECTOR" -D "$a/dkim" & keygen=$!
   gen_auth_milters
   gen_auth_postfix
+  wait "$keygen" || { START_ERR="opendkim-genkey failed"; return 1; }
+  gen_auth_dns
   chown -R opendkim:opendkim "$a/dkim"
   chown -R opendmarc:opendmarc "$a/dmarc"
   opendkim -x "$a/dkim/sign.conf" </dev/null >>"$DIR/log/opendkim.log" 2>&1 \
@@ -57,11 +60,8 @@ start_auth() {
   } >"$a/auth.env"
 }
 
-gen_auth_keys() {
+gen_auth_dns() {
   local a=$DIR/auth k
-  # one key pair, published for both signing domains
-  opendkim-genkey -b 2048 -h sha256 -s "$AUTH_SELECTOR" -D "$a/dkim" \
-    || { START_ERR="opendkim-genkey failed"; return 1; }
   # the TXT record as opendkim-genkey wrote it: its quoted strings (each < 256 octets)
   k=$(grep -o '"[^"]*"' "$a/dkim/$AUTH_SELECTOR.txt" | paste -sd, -)
   cat >"$a/dns/auth.conf" <<EOF
@@ -72,13 +72,13 @@ txt-record=spf-fail.test,"v=spf1 ip4:192.0.2.1 -all"
 txt-record=_dmarc.spf-fail.test,"v=DMARC1; p=reject"
 txt-record=$AUTH_SELECTOR._domainkey.relay.test,$k
 EOF
-  echo "nameserver 127.0.0.1" >"$a/resolv.conf"
-  # no client is "internal" to the verifiers (the default, 127.0.0.1, is every client here)
-  echo "192.0.2.254" >"$a/no-internal-hosts"
 }
 
 gen_auth_milters() {
   local a=$DIR/auth
+  echo "nameserver 127.0.0.1" >"$a/resolv.conf"
+  # no client is "internal" to the verifiers (the default, 127.0.0.1, is every client here)
+  echo "192.0.2.254" >"$a/no-internal-hosts"
   cat >"$a/dkim/signing.table" <<EOF
 *@auth.test auth
 *@spf-fail.test relay
@@ -170,7 +170,11 @@ EOF
   for u in t73 t75 t76; do echo "$u@$DOMAIN smtp:[127.0.0.1]:$P_AUTH_MX"; done >"$a/transport"
   echo "t74@$DOMAIN mpalter:[127.0.0.1]:$P_AUTH_MX" >>"$a/transport"
   echo '/^([^ ]+) (.*)$/ REPLACE ${1}  ${2}' >"$a/alter_body"
-  postconf -c "$p2" -e "transport_maps = $(postconf -c "$p2" -h transport_maps) texthash:$a/transport"
+  if grep -q '^transport_maps = ' "$p2/main.cf"; then
+    sed -i "s|^transport_maps = .*|& texthash:$a/transport|" "$p2/main.cf"
+  else
+    echo "transport_maps = texthash:$a/transport" >>"$p2/main.cf"
+  fi
   cat >>"$p2/master.cf" <<EOF
 # ---- SPF/DKIM/DMARC (tests/stack/auth_stack.sh)
 $P_AUTH_RELAY inet n    -       n       -       -       smtpd
@@ -195,9 +199,19 @@ wait_auth_sockets() {
   done
 }
 
+# all at once, SIGKILL after 1 s: libmilter notices SIGTERM only at its next poll timeout
+# (up to 5 s), and these daemons keep nothing worth a clean exit
 stop_auth() {
-  stop_component opendkim-sign "$DIR/auth/dkim/sign.pid" opendkim tree
-  stop_component opendkim-verify "$DIR/auth/dkim/verify.pid" opendkim tree
-  stop_component opendmarc "$DIR/auth/dmarc/dmarc.pid" opendmarc tree
-  stop_component dmarc-dns "$DIR/auth/dmarc-dns.pid" dnsmasq tree
+  local f pid pids=() left
+  for f in dkim/sign.pid:opendkim dkim/verify.pid:opendkim dmarc/dmarc.pid:opendmarc \
+           dmarc-dns.pid:dnsmasq; do
+    pid=$(pid_from_file "$DIR/auth/${f%%:*}" "${f#*:}") && pids+=("$pid")
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  # shellcheck disable=SC2086
+  if ! left=$(wait_gone 10 "${pids[@]}"); then
+    kill -KILL $left 2>/dev/null || true
+    wait_gone 30 $left >/dev/null || true
+  fi
 }
