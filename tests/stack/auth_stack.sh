@@ -200,13 +200,14 @@ wait_auth_sockets() {
 }
 
 # all at once, SIGKILL after 1 s: libmilter notices SIGTERM only at its next poll timeout
-# (up to 5 s), and these daemons keep nothing worth a clean exit
+# (up to 5 s), and these daemons keep nothing worth a clean exit. Found by their config
+# paths under DIR, so that a start that failed half-way leaves nothing behind either.
 stop_auth() {
-  local f pid pids=() left
-  for f in dkim/sign.pid:opendkim dkim/verify.pid:opendkim dmarc/dmarc.pid:opendmarc \
-           dmarc-dns.pid:dnsmasq; do
-    pid=$(pid_from_file "$DIR/auth/${f%%:*}" "${f#*:}") && pids+=("$pid")
-  done
+  local pids=() left
+  mapfile -t pids < <(ps -eo pid=,stat=,comm=,args= | awk -v d="$DIR/auth/" '
+    $2 ~ /^Z/ { next }
+    ($3 == "opendkim" && index($0, " -x " d)) || ($3 == "opendmarc" && index($0, " -c " d)) ||
+      ($3 == "dnsmasq" && index($0, " --pid-file=" d)) { print $1 }')
   [ ${#pids[@]} -gt 0 ] || return 0
   kill -TERM "${pids[@]}" 2>/dev/null || true
   # shellcheck disable=SC2086
