@@ -102,19 +102,27 @@ class AuthVerdictsTestCase(unittest.TestCase):
         self.assertRegex(header, r"\nDKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; "
                                  r"d=auth\.test; s=mp;")
 
-    def test_json_and_the_topmost_field_without_authserv_id(self):
-        run = self.relay(PASS_USER, self.auth["AUTH_PASS_DOMAIN"], "--output", "json",
-                         plugin="check_mail_roundtrip")
+    def test_json_shows_the_verdicts_and_without_authserv_id_only_the_topmost_field(self):
+        domain = self.auth["AUTH_PASS_DOMAIN"]
+        run = self.relay(PASS_USER, domain, "--authserv-id", self.authserv_id, "--output",
+                         "json", plugin="check_mail_roundtrip")
         doc = json.loads(run.stdout)
         self.assertEqual(doc["state"], "OK", run.stdout)
-        # without --authserv-id only the topmost field counts: OpenDMARC's, the last written
         self.assertEqual({m: doc["metrics"][f"auth_{m}"] for m in ("spf", "dkim", "dmarc")},
-                         {"spf": 0, "dkim": 0, "dmarc": 1}, run.stdout)
-        self.assertTrue(any(re.search(r"auth: SPF absent, DKIM absent, DMARC pass "
-                                      r"\(p=reject dis=none\) at mx\.mail\.test", d)
-                            for d in doc["details"]), run.stdout)
+                         {"spf": 1, "dkim": 1, "dmarc": 1}, run.stdout)
+        self.assertTrue(any(re.search(r"auth: SPF pass \(sender SPF authorized\) at "
+                                      r"mx\.mail\.test, DKIM pass \(2048-bit key; unprotected\) "
+                                      r"at mx\.mail\.test, DMARC pass \(p=reject dis=none\) at "
+                                      r"mx\.mail\.test", d) for d in doc["details"]), run.stdout)
+
+        # without --authserv-id only the topmost field counts: OpenDMARC's, written last
+        run = self.relay(PASS_USER, domain)
+        self.assertEqual(run.status_word, "OK", run.describe())
+        self.assertEqual(self.perf(run), {"spf": 0, "dkim": 0, "dmarc": 1}, run.describe())
+        self.assert_auth_line(run, "SPF absent, DKIM absent, DMARC pass (p=reject dis=none) "
+                                   "at mx.mail.test")
         self.assertTrue(any("only the topmost of 3 Authentication-Results field(s) is trusted"
-                            in d for d in doc["details"]), run.stdout)
+                            in l for l in run.long_output), run.describe())
         self.assertEqual(self.stack.messages(PASS_USER), [])
 
     # ------------------------------------------------------------------ body altered

@@ -13,7 +13,8 @@
 #   recipients t73, t75, t76: relay -> MX +27 as signed
 #   recipient t74: the relay's client rewrites the body after signing (smtp_body_checks
 #                  doubles a space: DKIM's simple body canonicalization breaks, the probe's
-#                  relaxed one does not), so DKIM fails with "body hash did not verify"
+#                  relaxed one does not): OpenDKIM writes dkim=fail reason="signature
+#                  verification failed"
 #
 # OpenDMARC has no resolver setting (it asks the system resolver on port 53): it runs in a
 # network and mount namespace of its own, with a resolv.conf naming 127.0.0.1 and a dnsmasq
@@ -199,20 +200,16 @@ wait_auth_sockets() {
   done
 }
 
-# all at once, SIGKILL after 1 s: libmilter notices SIGTERM only at its next poll timeout
-# (up to 5 s), and these daemons keep nothing worth a clean exit. Found by their config
-# paths under DIR, so that a start that failed half-way leaves nothing behind either.
+# SIGKILL, all at once: libmilter notices SIGTERM only at its next poll timeout (up to 5 s),
+# and these daemons keep nothing worth a clean exit. Found by their config paths under DIR,
+# so that a start that failed half-way leaves nothing behind either.
 stop_auth() {
-  local pids=() left
+  local pids=()
   mapfile -t pids < <(ps -eo pid=,stat=,comm=,args= | awk -v d="$DIR/auth/" '
     $2 ~ /^Z/ { next }
     ($3 == "opendkim" && index($0, " -x " d)) || ($3 == "opendmarc" && index($0, " -c " d)) ||
       ($3 == "dnsmasq" && index($0, " --pid-file=" d)) { print $1 }')
   [ ${#pids[@]} -gt 0 ] || return 0
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  # shellcheck disable=SC2086
-  if ! left=$(wait_gone 10 "${pids[@]}"); then
-    kill -KILL $left 2>/dev/null || true
-    wait_gone 30 $left >/dev/null || true
-  fi
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+  wait_gone 50 "${pids[@]}" >/dev/null || echo "$PROG: still alive after SIGKILL: ${pids[*]}" >&2
 }
