@@ -9,6 +9,9 @@ BUILD_PKGS+=(nlohmann-json3-dev)  # OAuth2: token endpoint replies, SASL error p
 STACK_PKGS=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd openssl dnsmasq-base
             python3 procps iproute2)
 STACK_PKGS+=(python3-jwt python3-cryptography)  # OAuth2 tests: signing keys and JWT tokens
+# SPF/DKIM/DMARC verdicts on the stack (tests/stack/auth_stack.sh): run as private milters and
+# a spawned policy service, never as system services
+STACK_PKGS+=(opendkim opendkim-tools opendmarc postfix-policyd-spf-python)
 # Packaging and monitoring-system tests (tests/packaging, issue 6): package tools, man page
 # lint, a real Icinga 2 and Nagios 4 (no daemon starts: see policy-rc.d below).
 # MAILPROBE_SKIP_PACKAGING_DEPS=1 leaves them out (those tests then try to install what
