@@ -30,6 +30,7 @@ constexpr const char* k_google_url = "https://oauth2.googleapis.com/token";
 constexpr const char* k_google_scope = "https://mail.google.com/";
 constexpr const char* k_secret_env = "MAILPROBE_OAUTH2_CLIENT_SECRET";
 constexpr const char* k_default_margin = "300";
+constexpr const char* k_default_client_auth = "post";
 
 bool client_wanted(const ParsedOptions& p) {
     return p.has("oauth2-provider") || p.has("oauth2-token-url");
@@ -85,7 +86,7 @@ std::shared_ptr<oauth2::TokenSource> client_source(const ParsedOptions& p,
             "FILE or " +
             std::string(k_secret_env));
     }
-    const std::string auth = p.get_or("oauth2-client-auth", "post");
+    const std::string auth = p.get_or("oauth2-client-auth", k_default_client_auth);
     if (auth != "post" && auth != "basic")
         throw UsageError("--oauth2-client-auth: '" + auth + "' is not post or basic");
     oauth2::ClientSettings settings;
@@ -136,7 +137,7 @@ void add_oauth2_client_options(OptionSet& o) {
         .value("oauth2-client-auth", 0, "METHOD",
                "How the client secret is sent: post (in the form, client_secret_post) or basic "
                "(HTTP basic authentication, client_secret_basic)",
-               "post")
+               k_default_client_auth)
         .value("oauth2-cacert", 0, "FILE",
                "Trust the CA certificates in FILE (PEM) for the token endpoint instead of the "
                "system store")
