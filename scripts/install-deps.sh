@@ -12,6 +12,7 @@ STACK_PKGS+=(python3-jwt python3-cryptography)  # OAuth2 tests: signing keys and
 # SPF/DKIM/DMARC verdicts on the stack (tests/stack/auth_stack.sh): run as private milters and
 # a spawned policy service, never as system services
 STACK_PKGS+=(opendkim opendkim-tools opendmarc postfix-policyd-spf-python)
+STACK_PKGS+=(python3-authlib)  # OAuth2 client tests: a real token endpoint (tests/oauth2)
 # Packaging and monitoring-system tests (tests/packaging, issue 6): package tools, man page
 # lint, a real Icinga 2 and Nagios 4 (no daemon starts: see policy-rc.d below).
 # MAILPROBE_SKIP_PACKAGING_DEPS=1 leaves them out (those tests then try to install what
