@@ -58,10 +58,12 @@ private:
     curl::TlsOptions m_tls;
     curl::Credentials m_credentials;
     std::string m_path;
-    curl::Watchdog m_watchdog;  // before the handle: it must outlive the handle's socket
-    curl::Easy m_easy;
+    // Declared before the handle, so destroyed after it: curl_easy_cleanup() may still close
+    // the socket the watchdog watches and report to the transcript's debug callback.
+    curl::Watchdog m_watchdog;
     curl::Slist m_resolve;
     curl::Transcript m_transcript;
+    curl::Easy m_easy;
     curl_socket_t m_socket = CURL_SOCKET_BAD;
     std::string m_buffer;
     bool m_closed = false;

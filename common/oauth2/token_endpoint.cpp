@@ -152,11 +152,12 @@ TokenReply request_token(const TokenEndpoint& endpoint, const FormFields& fields
     const std::string who = "OAuth2 token endpoint " + endpoint.url;
     if (deadline.expired())
         throw critical(who + ": timeout after " + human_duration(deadline.budget_s()));
-    curl::Easy easy;
+    // What the handle points at is declared before it, so destroyed after it.
     curl::Slist headers;
     headers.append("Accept: application/json");
     const std::string body = form_encode(fields);
     std::string reply;
+    curl::Easy easy;
     easy.set(CURLOPT_URL, endpoint.url);
     easy.set(CURLOPT_PROTOCOLS_STR, "http,https");
     easy.set(CURLOPT_FOLLOWLOCATION, 0L);  // a redirect would resend the secret elsewhere

@@ -112,12 +112,14 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
         // Spoken by us: libcurl 7.88 cannot be made to use the mechanism asked for.
         return send_with_bearer(server, envelope, message, deadline, before_data);
     }
-    curl::Watchdog watchdog;         // before the handle: it must outlive the handle's sockets
-    std::optional<AuthGuard> guard;  // before the handle: its debug callback reaches the guard
-    curl::Easy easy;
-    watchdog.attach(easy);
+    // Everything the handle points at is declared before it, so destroyed after it:
+    // curl_easy_cleanup() may still close sockets and call the debug callback.
+    curl::Watchdog watchdog;
+    std::optional<AuthGuard> guard;
     curl::Slist resolve, rcpts;
     curl::Transcript transcript("SMTP");
+    curl::Easy easy;
+    watchdog.attach(easy);
     transcript.attach(easy);
     const curl::Credentials* cred = server.auth ? &*server.auth : nullptr;
     // libcurl takes the EHLO name from the URL path.

@@ -643,8 +643,14 @@ do_start() {
   set_ports "${MS_PORT_BASE:-24000}"
   trap on_start_exit EXIT
 
-  local busy
-  busy=$(port_holders)
+  # A daemon of the stack just stopped can hold its socket a moment longer (seen once with
+  # dnsmasq): wait up to 10 s before calling the ports taken.
+  local busy i
+  for i in $(seq 1 50); do
+    busy=$(port_holders)
+    [ -z "$busy" ] && break
+    sleep 0.2
+  done
   if [ -n "$busy" ]; then
     START_ERR="ports already in use before start"
     return 1
