@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "oauth2/form_fields.hpp"
+#include "oauth2/token_endpoint.hpp"
 
 namespace mailprobe::oauth2 {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "oauth2/form_fields.hpp"
+#include "oauth2/token_endpoint.hpp"
 #include "oauth2/jwt.hpp"
 
 namespace mailprobe::oauth2 {

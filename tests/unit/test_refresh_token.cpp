@@ -100,7 +100,7 @@ BOOST_AUTO_TEST_CASE(a_link_stays_and_its_target_gets_the_token) {
 BOOST_AUTO_TEST_CASE(a_token_that_is_not_one_line_is_not_written) {
     TempDir dir;
     auto path = dir.write("rt", "old-token\n", 0600);
-    for (const std::string bad :
+    for (const std::string& bad :
          {std::string(""), std::string("a\nb"), std::string("a\rb"), std::string("a\0b", 3)}) {
         expect_failure([&] { oauth2::store_rotated_refresh_token(path, bad); }, Status::critical,
                        {"refresh token that is not one line", path + " left as it was"});
