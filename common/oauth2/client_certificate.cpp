@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 
 #include <ctime>
+#include <mutex>
 #include <stdexcept>
 
 #include "core/base64.hpp"
@@ -13,6 +14,9 @@
 namespace mailprobe::oauth2 {
 
 namespace {
+
+std::mutex g_loaded_mutex;
+std::optional<curl::CertExpiry> g_loaded;
 
 X509Ptr parse_certificate(const std::string& pem, const std::string& path) {
     BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -99,6 +103,16 @@ FormFields client_assertion_fields(const ClientCertificate& cert, const std::str
                              {"exp", now + k_client_assertion_lifetime}};
     return {{"client_assertion_type", k_client_assertion_type},
             {"client_assertion", sign_rs256_jwt(std::move(header), claims, cert.key)}};
+}
+
+void note_loaded_client_certificate(const ClientCertificate& cert) {
+    std::lock_guard lock(g_loaded_mutex);
+    g_loaded = curl::CertExpiry{cert.not_after, cert.subject};
+}
+
+std::optional<curl::CertExpiry> loaded_client_certificate() {
+    std::lock_guard lock(g_loaded_mutex);
+    return g_loaded;
 }
 
 }  // namespace mailprobe::oauth2

@@ -3,11 +3,13 @@
 // and matched once at option parsing, then the RFC 7523 section 2.2 client_assertion that
 // replaces a client secret in a token request.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "oauth2/token_endpoint.hpp"
+#include "curl/certinfo.hpp"
 #include "oauth2/jwt.hpp"
+#include "oauth2/token_endpoint.hpp"
 
 namespace mailprobe::oauth2 {
 
@@ -43,5 +45,10 @@ inline constexpr std::int64_t k_client_assertion_lifetime = 300;
 // x5t and x5t#S256 in its header (Entra ID finds the certificate by them).
 FormFields client_assertion_fields(const ClientCertificate& cert, const std::string& client_id,
                                    const std::string& token_url, std::int64_t now);
+
+// The client certificate this run's options loaded, for --cert-days (process-wide, like the
+// run's secrets: the options load it once, the result tree reports it once).
+void note_loaded_client_certificate(const ClientCertificate& cert);
+std::optional<curl::CertExpiry> loaded_client_certificate();
 
 }  // namespace mailprobe::oauth2

@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 
+#include "checks/certificate.hpp"
 #include "core/error.hpp"
 #include "curl/transcript.hpp"
 #include "output/perfdata.hpp"
@@ -89,6 +90,7 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
     } catch (const std::exception& e) {
         result = failure_result(Status::unknown, std::string("internal error: ") + e.what());
     }
+    checks::add_client_certificate_result(result, *parsed);
     std::string out = render(spec.service, result, render_options);
     if (!render_options.json) out += hint;
     return emit(out, exit_code(overall_status(result)));
