@@ -143,6 +143,16 @@ SEEDS = {
         "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=XOAUTH2] hi\n250-AUTH PLAIN XOAUTH2 OAUTHBEARER\n",
         "550 5.7.30 Basic authentication is not supported for Client Submission.",
         "* OK ACIPBA[LITY\"IR AUTH=P OK [CAPABILITY IMAP4rev1 SASL-IR AUTH="],
+    "fuzz_token_reply": [
+        '{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"eyJ0.eyJ1.c2ln"}',
+        '{"access_token":"ya29.a0Af","expires_in":"3599","token_type":"Bearer","refresh_token":"1//0g"}',
+        '{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.",'
+        '"error_codes":[7000215],"trace_id":"x"}',
+        '{"error":"invalid_grant","error_description":"Bad Request"}',
+        "<html><body>502 Bad Gateway</body></html>",
+        '{"access_token":"a\\r\\nA1 LOGOUT","token_type":"mac","expires_in":1e308}',
+        "mailprobe-oauth2-token 1\nexpires 1764560000\ntoken eyJ0.eyJ1.c2ln\n",
+        "mailprobe-oauth2-token 1\nexpires -99999999999999999999\ntoken a\n"],
 }
 
 

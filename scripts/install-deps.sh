@@ -9,6 +9,7 @@ BUILD_PKGS+=(nlohmann-json3-dev)  # OAuth2: token endpoint replies, SASL error p
 STACK_PKGS=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd openssl dnsmasq-base
             python3 procps iproute2)
 STACK_PKGS+=(python3-jwt python3-cryptography)  # OAuth2 tests: signing keys and JWT tokens
+STACK_PKGS+=(python3-authlib)  # OAuth2 client tests: a real token endpoint (tests/oauth2)
 # Packaging and monitoring-system tests (tests/packaging, issue 6): package tools, man page
 # lint, a real Icinga 2 and Nagios 4 (no daemon starts: see policy-rc.d below).
 # MAILPROBE_SKIP_PACKAGING_DEPS=1 leaves them out (those tests then try to install what

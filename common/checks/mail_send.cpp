@@ -4,6 +4,7 @@
 #include "checks/probe_sender.hpp"
 
 #include "core/host.hpp"
+#include "options/oauth2_options.hpp"
 #include "options/probe_options.hpp"
 #include "output/duration.hpp"
 #include "output/perfdata.hpp"
@@ -19,6 +20,7 @@ void MailSendConfig::declare(OptionSet& o) {
     add_standard_options(o, defaults());
     add_smtp_options(o);
     add_tls_trust_options(o);
+    add_oauth2_client_options(o);
     add_probe_options(o);
 }
 

@@ -7,6 +7,7 @@
 #include "checks/mailbox_flow.hpp"
 #include "core/error.hpp"
 #include "options/mailbox_options.hpp"
+#include "options/oauth2_options.hpp"
 #include "options/probe_options.hpp"
 #include "options/smtp_options.hpp"
 #include "output/duration.hpp"
@@ -27,6 +28,7 @@ void MailboxReceiveConfig::declare(OptionSet& o) {
               "Only log in and open the folder (reports the message count); no probes needed");
     add_async_options(o);
     add_tls_trust_options(o);
+    add_oauth2_client_options(o);
     add_probe_options(o);
 }
 

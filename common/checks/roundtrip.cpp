@@ -10,6 +10,7 @@
 #include "checks/verdicts.hpp"
 #include "core/error.hpp"
 #include "options/mailbox_options.hpp"
+#include "options/oauth2_options.hpp"
 #include "options/probe_options.hpp"
 #include "output/duration.hpp"
 #include "output/perfdata.hpp"
@@ -31,6 +32,7 @@ void RoundTripConfig::declare(OptionSet& o) {
                    format_number(wait_share_of_timeout * 100) + "% of --timeout if that is less");
     add_async_options(o);
     add_tls_trust_options(o);
+    add_oauth2_client_options(o);
     add_probe_options(o);
     add_verdict_options(o);
 }
@@ -40,6 +42,7 @@ RoundTripConfig RoundTripConfig::from(const ParsedOptions& p) {
     c.standard = standard_config(p, defaults());
     c.smtp = smtp_options_from(p, c.warnings);
     c.mailbox = mailbox_config_from(p, c.smtp.server.tls, c.warnings);
+    share_oauth2_client(c.smtp.server.auth, c.mailbox.credentials);
     c.wait_s = p.seconds("wait").value_or(
         std::min(default_wait_s, c.standard.timeout_s * wait_share_of_timeout));
     if (c.wait_s >= c.standard.timeout_s) {
@@ -112,8 +115,8 @@ void wait_and_remove(const RoundTripConfig& c, mailbox::MailboxSession& session,
     auto wait_ms = static_cast<std::int64_t>((c.wait_s - deadline.elapsed_s()) * 1000);
     Deadline wait_until =
         deadline.capped(std::chrono::milliseconds(std::max<std::int64_t>(0, wait_ms)));
-    run.arrival = wait_for_probe(session, c.mailbox, c.identity, run.probe.id, wait_until,
-                                 deadline, [&] { return bounces.check(deadline); });
+    run.arrival = wait_for_probe(session, c.mailbox, c.identity, run.probe.id, wait_until, deadline,
+                                 [&] { return bounces.check(deadline); });
     run.bounce = bounces.failed();
     run.delays = bounces.delayed();
     run.dsn_ignored = bounces.ignored();

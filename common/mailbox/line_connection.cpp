@@ -6,9 +6,9 @@
 
 #include "oauth2/bearer_login.hpp"
 #include "oauth2/token_source.hpp"
+#include "output/duration.hpp"
 #include "output/perfdata.hpp"
 #include "output/sanitize.hpp"
-#include "output/duration.hpp"
 
 namespace mailprobe::mailbox {
 
@@ -50,7 +50,7 @@ LoginTimes LineConnection::open(const Deadline& deadline) {
         throw critical(protocol_name() + " connection to " + m_endpoint.display() + " lost");
     }
     auto login_start = std::chrono::steady_clock::now();
-    if (bearer) oauth2::bearer_login(*this, deadline);
+    if (bearer) login_with_token(deadline);
     double own_login_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - login_start).count();
     LoginTimes t;
@@ -62,6 +62,21 @@ LoginTimes LineConnection::open(const Deadline& deadline) {
                 (bearer ? own_login_s : 0);
     if (m_endpoint.tls != curl::TlsMode::none) t.certificate = curl::server_certificate(m_easy);
     return t;
+}
+
+void LineConnection::login_with_token(const Deadline& deadline) {
+    try {
+        oauth2::bearer_login(*this, deadline);
+    } catch (const oauth2::TokenRefused&) {
+        // A cached token revoked before its expiry: the built-in client drops it and gets
+        // a new one, once; the server allows another AUTH on the same connection.
+        auto fresh = m_credentials.token_source ? m_credentials.token_source->replace_refused(
+                                                      m_credentials.secret, deadline)
+                                                : std::nullopt;
+        if (!fresh) throw;
+        m_credentials.secret = *fresh;
+        oauth2::bearer_login(*this, deadline);
+    }
 }
 
 void LineConnection::fail_timeout(const Deadline& deadline, std::string_view stage) const {

@@ -50,6 +50,8 @@ private:
     // Reads what is available into m_buffer; waits at most until the deadline.
     void fill(const Deadline& deadline, std::string_view stage);
     bool try_recv();  // non-blocking; false when nothing was available
+    // bearer_login, and once more with a fresh token when the source has one.
+    void login_with_token(const Deadline& deadline);
     [[noreturn]] void fail_timeout(const Deadline& deadline, std::string_view stage) const;
 
     curl::Endpoint m_endpoint;

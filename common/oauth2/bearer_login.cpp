@@ -100,7 +100,7 @@ void bearer_login(mailbox::LineConnection& conn, const Deadline& deadline) {
         text += " with " + mechanism_name(mech) + " refused: " + reply;
         if (!payload.empty()) text += " (server says: " + payload + ")";
         if (!hint.empty()) text += "; " + hint;
-        throw critical(text);
+        throw TokenRefused(Status::critical, text);
     }
     throw critical(who + " with " + mechanism_name(mech) +
                    ": the server kept challenging; giving up");

@@ -4,13 +4,21 @@
 // the server offers it, whatever CURLOPT_LOGIN_OPTIONS asks for, so the mechanism the user
 // chose would not be the one used.
 #include "core/deadline.hpp"
+#include "core/error.hpp"
 #include "mailbox/line_connection.hpp"
 
 namespace mailprobe::oauth2 {
 
+// The server refused the token itself (not a missing mechanism or a broken exchange): a
+// fresh token may succeed.
+class TokenRefused : public CheckFailure {
+public:
+    using CheckFailure::CheckFailure;
+};
+
 // Authenticates with the connection's credentials (kind bearer, mechanism XOAUTH2 or
 // OAUTHBEARER). Throws CheckFailure CRITICAL naming the protocol, user and server, with the
-// server's refusal and its decoded error payload.
+// server's refusal and its decoded error payload (TokenRefused when the token was refused).
 void bearer_login(mailbox::LineConnection& conn, const Deadline& deadline);
 
 }  // namespace mailprobe::oauth2

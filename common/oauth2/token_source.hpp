@@ -16,6 +16,12 @@ public:
     virtual ~TokenSource() = default;
     // Throws CheckFailure CRITICAL naming the source and what went wrong.
     virtual std::string token(const Deadline& deadline) = 0;
+    // The mail server refused `refused`: a source that can get another token (the built-in
+    // client, once per run) returns it; nullopt when there is none to try.
+    virtual std::optional<std::string> replace_refused(const std::string& /*refused*/,
+                                                       const Deadline& /*deadline*/) {
+        return std::nullopt;
+    }
 };
 
 // --smtp-token-command / --mailbox-token-command: a program run without a shell whose

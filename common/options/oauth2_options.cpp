@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "oauth2/client_source.hpp"
 #include "oauth2/sasl.hpp"
 #include "oauth2/token_source.hpp"
 #include "options/standard.hpp"
@@ -21,6 +22,84 @@ void check_token(const std::string& token, const std::string& source) {
     if (auto problem = oauth2::token_problem(token)) throw UsageError(source + ": " + *problem);
 }
 
+// Each provider's endpoint and default scope, stated once (help, man pages and the client).
+constexpr const char* k_microsoft_url =
+    "https://login.microsoftonline.com/TENANT/oauth2/v2.0/token";
+constexpr const char* k_microsoft_scope = "https://outlook.office365.com/.default";
+constexpr const char* k_google_url = "https://oauth2.googleapis.com/token";
+constexpr const char* k_google_scope = "https://mail.google.com/";
+constexpr const char* k_secret_env = "MAILPROBE_OAUTH2_CLIENT_SECRET";
+constexpr const char* k_default_margin = "300";
+
+bool client_wanted(const ParsedOptions& p) {
+    return p.has("oauth2-provider") || p.has("oauth2-token-url");
+}
+
+// Tenant names and GUIDs go into the endpoint's path: nothing else may.
+void check_tenant(const std::string& tenant) {
+    if (tenant.empty() || tenant.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"
+                                                   "UVWXYZ0123456789.-_") != std::string::npos) {
+        throw UsageError("--oauth2-tenant: '" + tenant +
+                         "' is not a tenant ID or domain (letters, digits, '.', '-', '_')");
+    }
+}
+
+// The endpoint URL and default scope of --oauth2-provider (generic: --oauth2-token-url).
+std::pair<std::string, std::string> provider_endpoint(const ParsedOptions& p) {
+    const std::string provider = p.get_or("oauth2-provider", "generic");
+    auto url = p.get("oauth2-token-url");
+    if (provider == "microsoft") {
+        std::string endpoint = k_microsoft_url;
+        if (!url) {
+            auto tenant = p.get("oauth2-tenant");
+            if (!tenant) throw UsageError("--oauth2-provider microsoft needs --oauth2-tenant ID");
+            check_tenant(*tenant);
+            endpoint.replace(endpoint.find("TENANT"), 6, *tenant);
+        }
+        return {url.value_or(endpoint), k_microsoft_scope};
+    }
+    if (p.has("oauth2-tenant"))
+        throw UsageError("--oauth2-tenant needs --oauth2-provider microsoft");
+    if (provider == "google") return {url.value_or(k_google_url), k_google_scope};
+    if (provider != "generic") {
+        throw UsageError("--oauth2-provider: '" + provider +
+                         "' is not one of microsoft, google, generic");
+    }
+    if (!url) throw UsageError("--oauth2-provider generic needs --oauth2-token-url URL");
+    return {*url, ""};
+}
+
+std::shared_ptr<oauth2::TokenSource> client_source(const ParsedOptions& p,
+                                                   std::vector<std::string>& warnings) {
+    auto [url, default_scope] = provider_endpoint(p);
+    if (auto problem = oauth2::token_url_problem(url)) {
+        throw UsageError("--oauth2-token-url: " + *problem);
+    }
+    auto client_id = p.get("oauth2-client-id");
+    if (!client_id || client_id->empty())
+        throw UsageError("the OAuth2 client needs --oauth2-client-id ID");
+    auto secret = read_secret(p, "oauth2-client-secret", k_secret_env, warnings);
+    if (!secret) {
+        throw UsageError(
+            "the OAuth2 client needs a client secret: --oauth2-client-secret-file "
+            "FILE or " +
+            std::string(k_secret_env));
+    }
+    const std::string auth = p.get_or("oauth2-client-auth", "post");
+    if (auth != "post" && auth != "basic")
+        throw UsageError("--oauth2-client-auth: '" + auth + "' is not post or basic");
+    oauth2::ClientSettings settings;
+    settings.endpoint.url = url;
+    settings.endpoint.cacert = p.get("oauth2-cacert");
+    settings.key = {url, *client_id, p.get_or("oauth2-scope", default_scope), ""};
+    settings.state_dir = p.get("state-dir");
+    settings.cache_margin_s = static_cast<std::int64_t>(
+        p.seconds("oauth2-token-cache-margin").value_or(std::stod(k_default_margin)));
+    auto grant = std::make_unique<oauth2::ClientSecretGrant>(*client_id, *secret,
+                                                             settings.key.scope, auth == "basic");
+    return std::make_shared<oauth2::EndpointTokenSource>(std::move(settings), std::move(grant));
+}
+
 }  // namespace
 
 void add_token_options(OptionSet& o, const std::string& side) {
@@ -33,6 +112,50 @@ void add_token_options(OptionSet& o, const std::string& side) {
                "Run COMMAND (without a shell, within -t) and use the first line of its output as "
                "the OAuth2 access token, when neither --" +
                    side + "-token-file nor " + env_name(side) + " gives one");
+}
+
+void add_oauth2_client_options(OptionSet& o) {
+    o.section("OAuth2 client options")
+        .value("oauth2-provider", 0, "PROVIDER",
+               "Get the access token for XOAUTH2/OAUTHBEARER from this provider's token endpoint "
+               "(client credentials grant) when no token file, variable or command gives one: "
+               "microsoft, google or generic (needs --oauth2-token-url)")
+        .value("oauth2-tenant", 0, "ID",
+               "Microsoft Entra ID tenant (ID or domain); the endpoint is " +
+                   std::string(k_microsoft_url))
+        .value("oauth2-token-url", 0, "URL",
+               "Token endpoint (https://; http:// only to 127.0.0.1, localhost or [::1]); "
+               "overrides the provider's. Alone it means --oauth2-provider generic")
+        .value("oauth2-client-id", 0, "ID", "OAuth2 client (application) ID")
+        .value("oauth2-scope", 0, "SCOPE", "Scope to ask for",
+               std::string(k_microsoft_scope) + " (microsoft), " + k_google_scope + " (google)")
+        .value("oauth2-client-secret-file", 0, "FILE",
+               "Read the OAuth2 client secret from FILE (one line, at most 64 KiB; keep it mode "
+               "0600). Or set " +
+                   std::string(k_secret_env))
+        .value("oauth2-client-auth", 0, "METHOD",
+               "How the client secret is sent: post (in the form, client_secret_post) or basic "
+               "(HTTP basic authentication, client_secret_basic)",
+               "post")
+        .value("oauth2-cacert", 0, "FILE",
+               "Trust the CA certificates in FILE (PEM) for the token endpoint instead of the "
+               "system store")
+        .value("oauth2-token-cache-margin", 0, "SECONDS",
+               "Use a cached access token (kept in the state directory, 0600) until this long "
+               "before it expires",
+               k_default_margin);
+}
+
+void share_oauth2_client(const std::optional<curl::Credentials>& smtp, curl::Credentials& mailbox) {
+    if (!smtp) return;
+    auto* ours = dynamic_cast<oauth2::EndpointTokenSource*>(smtp->token_source.get());
+    auto* theirs = dynamic_cast<oauth2::EndpointTokenSource*>(mailbox.token_source.get());
+    if (!ours || !theirs) return;
+    const auto& a = ours->settings().key;
+    const auto& b = theirs->settings().key;
+    if (a.token_url == b.token_url && a.client_id == b.client_id && a.scope == b.scope &&
+        a.subject == b.subject)
+        mailbox.token_source = smtp->token_source;
 }
 
 std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& p, const std::string& side,
@@ -70,9 +193,13 @@ std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& p, cons
         cred.token_source = std::make_shared<oauth2::CommandTokenSource>(
             std::move(argv), side == "smtp" ? "SMTP" : "mailbox");
         return cred;
+    } else if (client_wanted(p)) {
+        return curl::Credentials{user, "", curl::AuthKind::bearer, mech_name,
+                                 client_source(p, warnings)};
     } else {
         throw UsageError("--" + mech_option + " " + mech_name + " needs a token: --" + side +
-                         "-token-file FILE, " + env + " or --" + side + "-token-command");
+                         "-token-file FILE, " + env + ", --" + side +
+                         "-token-command or the OAuth2 client (--oauth2-provider)");
     }
     secrets::register_secret(token);
     check_token(token, source);

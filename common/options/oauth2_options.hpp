@@ -13,6 +13,9 @@ namespace mailprobe {
 // side: "smtp" or "mailbox".
 void add_token_options(OptionSet& options, const std::string& side);
 
+// The built-in OAuth2 client (--oauth2-*), shared by both sides; declared once per plugin.
+void add_oauth2_client_options(OptionSet& options);
+
 // The bearer credentials when --SIDE-auth-mech names a bearer mechanism, else nullopt.
 // UsageError when the token is missing or malformed, when a token is given without a
 // bearer mechanism, or (user empty) without a user name. Registers the token as a secret.
@@ -20,5 +23,9 @@ std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& parsed,
                                                     const std::string& side,
                                                     const std::string& user,
                                                     std::vector<std::string>& warnings);
+
+// A round trip asks the token endpoint once for both sides: the mailbox side uses the SMTP
+// side's built-in client when both would ask for the same token.
+void share_oauth2_client(const std::optional<curl::Credentials>& smtp, curl::Credentials& mailbox);
 
 }  // namespace mailprobe

@@ -9,6 +9,7 @@
 #include "checks/certificate.hpp"
 #include "core/error.hpp"
 #include "curl/transcript.hpp"
+#include "oauth2/client_source.hpp"
 #include "output/perfdata.hpp"
 #include "output/render.hpp"
 #include "version.hpp"
@@ -91,6 +92,9 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
         result = failure_result(Status::unknown, std::string("internal error: ") + e.what());
     }
     checks::add_client_certificate_result(result, *parsed);
+    // Both sides of a round trip share the client: one figure for the run.
+    if (auto token_s = oauth2::token_time_s())
+        result.perfdata.push_back(seconds_datum("oauth2_token_time", *token_s));
     std::string out = render(spec.service, result, render_options);
     if (!render_options.json) out += hint;
     return emit(out, exit_code(overall_status(result)));

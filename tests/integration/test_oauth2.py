@@ -247,8 +247,8 @@ class OAuth2LoginTests(PluginTestCase):
                 "--mailbox-auth-mech", "XOAUTH2", "--login-only"]
         r = run_plugin("check_mailbox_receive", args, env=env, timeout=60)
         self.assertStatus(r, "UNKNOWN", "MAILBOX RECEIVE")
-        self.assertIn("needs a token: --mailbox-token-file FILE, MAILPROBE_MAILBOX_TOKEN or "
-                      "--mailbox-token-command",
+        self.assertIn("needs a token: --mailbox-token-file FILE, MAILPROBE_MAILBOX_TOKEN, "
+                      "--mailbox-token-command or the OAuth2 client (--oauth2-provider)",
                       r.first_line)
         r = run_plugin("check_mailbox_receive", args,
                        env=dict(env, MAILPROBE_MAILBOX_TOKEN="abc\r\nA1 LOGOUT"), timeout=60)

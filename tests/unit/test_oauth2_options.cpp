@@ -88,7 +88,8 @@ BOOST_AUTO_TEST_CASE(usage_errors_say_what_is_missing) {
     TokenFile f("token-1234");
     BOOST_TEST(usage_error(parse({"--smtp-auth-mech", "XOAUTH2"})) ==
                "--smtp-auth-mech XOAUTH2 needs a token: --smtp-token-file FILE, "
-               "MAILPROBE_SMTP_TOKEN or --smtp-token-command");
+               "MAILPROBE_SMTP_TOKEN, --smtp-token-command or the OAuth2 client "
+               "(--oauth2-provider)");
     BOOST_TEST(usage_error(parse({"--smtp-token-command", "/bin/echo x"})) ==
                "--smtp-token-command needs --smtp-auth-mech XOAUTH2 or OAUTHBEARER");
     BOOST_TEST(usage_error(parse({"--smtp-token-file", f.path.c_str()})) ==
