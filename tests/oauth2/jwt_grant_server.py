@@ -78,15 +78,16 @@ class JwtClient(ClientMixin):
 class CertificateAssertion(JWTBearerClientAssertion):
     """private_key_jwt: signature, claims (iss = sub = client, aud, exp, fresh jti) and x5t."""
 
-    def __init__(self, token_url, cert_pem):
+    def __init__(self, token_url, cert_pems):
         super().__init__(token_url, validate_jti=True)
-        cert = x509.load_pem_x509_certificate(cert_pem)
-        der = cert.public_bytes(serialization.Encoding.DER)
-        self.x5t = b64url(hashlib.sha1(der).digest())
-        self.x5t_s256 = b64url(hashlib.sha256(der).digest())
-        self.key = JsonWebKey.import_key(
-            cert.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo))
+        self.certs = {}  # x5t -> (x5t#S256, key): the app's registered certificates
+        for pem in cert_pems:
+            cert = x509.load_pem_x509_certificate(pem)
+            der = cert.public_bytes(serialization.Encoding.DER)
+            self.certs[b64url(hashlib.sha1(der).digest())] = (
+                b64url(hashlib.sha256(der).digest()),
+                JsonWebKey.import_key(cert.public_key().public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)))
         self.seen = set()
         self.lock = threading.Lock()
 
@@ -97,9 +98,10 @@ class CertificateAssertion(JWTBearerClientAssertion):
         return fresh
 
     def resolve_client_public_key(self, client, headers):
-        if headers.get("x5t") != self.x5t or headers.get("x5t#S256") != self.x5t_s256:
+        x5t_s256, key = self.certs.get(headers.get("x5t"), (None, None))
+        if key is None or headers.get("x5t#S256") != x5t_s256:
             raise InvalidClientError(description=ENTRA_UNKNOWN_CERT)
-        return self.key
+        return key
 
 
 class CertificateClientCredentials(grants.ClientCredentialsGrant):
@@ -158,9 +160,12 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):
 class JwtTokenServer(base.TokenServer):
     def __init__(self, args, behaviour):
         super().__init__(args, behaviour)
-        with open(args.client_cert, "rb") as f:
-            self.register_client_auth_method(CertificateAssertion.CLIENT_AUTH_METHOD,
-                                             CertificateAssertion(args.token_url, f.read()))
+        pems = []
+        for path in args.client_cert:
+            with open(path, "rb") as f:
+                pems.append(f.read())
+        self.register_client_auth_method(CertificateAssertion.CLIENT_AUTH_METHOD,
+                                         CertificateAssertion(args.token_url, pems))
         # Ahead of token_server.py's client-credentials grant, which takes secrets only.
         self.register_grant(CertificateClientCredentials)
         self._token_grants.insert(0, self._token_grants.pop())
@@ -209,7 +214,8 @@ def main():
     ap.add_argument("--env", required=True, help="the stack's oauth2/oauth2.env")
     ap.add_argument("--domain", required=True)
     ap.add_argument("--secret", required=True)
-    ap.add_argument("--client-cert", required=True, help="PEM of the cert-* clients")
+    ap.add_argument("--client-cert", action="append", required=True,
+                    help="a PEM certificate registered for the cert-* clients (repeatable)")
     ap.add_argument("--service-account-key", required=True, help="PEM (public) key")
     ap.add_argument("--service-account-email", required=True)
     ap.add_argument("--service-account-kid", required=True)
