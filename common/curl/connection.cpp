@@ -5,9 +5,9 @@
 
 #include "oauth2/sasl.hpp"
 
+#include "output/duration.hpp"
 #include "output/perfdata.hpp"
 #include "output/sanitize.hpp"
-#include "output/duration.hpp"
 
 namespace mailprobe::curl {
 
@@ -16,18 +16,6 @@ TlsMode parse_tls_mode(const std::string& text, const std::string& option) {
     if (text == "starttls") return TlsMode::starttls;
     if (text == "tls") return TlsMode::tls;
     throw UsageError("--" + option + ": '" + text + "' is not one of none, starttls, tls");
-}
-
-std::string tls_mode_name(TlsMode mode) {
-    switch (mode) {
-        case TlsMode::none:
-            return "none";
-        case TlsMode::starttls:
-            return "starttls";
-        case TlsMode::tls:
-            return "tls";
-    }
-    return "none";
 }
 
 std::string Endpoint::url(const std::string& path) const {

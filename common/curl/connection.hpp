@@ -21,7 +21,6 @@ namespace mailprobe::curl {
 
 enum class TlsMode { none, starttls, tls };
 TlsMode parse_tls_mode(const std::string& text, const std::string& option);
-std::string tls_mode_name(TlsMode mode);
 
 struct TlsOptions {
     std::optional<std::string> cacert;  // PEM bundle to trust instead of the system store

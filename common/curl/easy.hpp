@@ -18,7 +18,9 @@ public:
     ~Easy();
     Easy(const Easy&) = delete;
     Easy& operator=(const Easy&) = delete;
-    Easy(Easy&& other) noexcept : m_handle(other.m_handle) { other.m_handle = nullptr; }
+    // Not movable: libcurl keeps a pointer to m_error (CURLOPT_ERRORBUFFER).
+    Easy(Easy&&) = delete;
+    Easy& operator=(Easy&&) = delete;
 
     template <typename T>
     void set(CURLoption option, T value) {

@@ -31,6 +31,7 @@ constexpr const char* k_google_url = "https://oauth2.googleapis.com/token";
 constexpr const char* k_google_scope = "https://mail.google.com/";
 constexpr const char* k_secret_env = "MAILPROBE_OAUTH2_CLIENT_SECRET";
 constexpr const char* k_default_margin = "300";
+constexpr const char* k_default_client_auth = "post";
 
 bool client_wanted(const ParsedOptions& p) {
     return p.has("oauth2-provider") || p.has("oauth2-token-url");
@@ -99,7 +100,7 @@ std::shared_ptr<oauth2::TokenSource> client_source(const ParsedOptions& p, const
             " (or --oauth2-client-certificate, --oauth2-service-account, "
             "--oauth2-refresh-token-file)");
     }
-    const std::string auth = p.get_or("oauth2-client-auth", "post");
+    const std::string auth = p.get_or("oauth2-client-auth", k_default_client_auth);
     if (auth != "post" && auth != "basic")
         throw UsageError("--oauth2-client-auth: '" + auth + "' is not post or basic");
     settings.key.client_id = *client_id;
@@ -144,7 +145,7 @@ void add_oauth2_client_options(OptionSet& o) {
         .value("oauth2-client-auth", 0, "METHOD",
                "How the client secret is sent: post (in the form, client_secret_post) or basic "
                "(HTTP basic authentication, client_secret_basic)",
-               "post")
+               k_default_client_auth)
         .value("oauth2-cacert", 0, "FILE",
                "Trust the CA certificates in FILE (PEM) for the token endpoint instead of the "
                "system store")

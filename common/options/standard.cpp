@@ -9,6 +9,10 @@
 
 namespace mailprobe {
 
+namespace {
+constexpr const char* k_default_output = "nagios";
+}  // namespace
+
 void add_standard_options(OptionSet& o, const StandardDefaults& d) {
     o.section("General options")
         .flag("help", 'h', "Print this help and exit")
@@ -25,7 +29,7 @@ void add_standard_options(OptionSet& o, const StandardDefaults& d) {
         .value("output", 0, "FORMAT",
                "Output format: nagios (status line, long output) or json (one JSON object, "
                "for Zabbix external checks)",
-               "nagios");
+               k_default_output);
 }
 
 StandardConfig standard_config(const ParsedOptions& p, const StandardDefaults& d) {
@@ -36,12 +40,14 @@ StandardConfig standard_config(const ParsedOptions& p, const StandardDefaults& d
     auto cr = p.get_or("critical", d.critical);
     if (!w.empty()) c.thresholds.warning = Range::parse(w);
     if (!cr.empty()) c.thresholds.critical = Range::parse(cr);
-    auto format = p.get_or("output", "nagios");
-    if (format != "nagios" && format != "json") {
-        throw UsageError("--output: '" + format + "' is not one of nagios, json");
-    }
-    c.json = format == "json";
     return c;
+}
+
+OutputFormat parse_output_format(const ParsedOptions& p) {
+    const std::string format = p.get_or("output", k_default_output);
+    if (format == "nagios") return OutputFormat::nagios;
+    if (format == "json") return OutputFormat::json;
+    throw UsageError("--output: '" + format + "' is not one of nagios, json");
 }
 
 void add_secret_options(OptionSet& o, const std::string& name, const std::string& env,

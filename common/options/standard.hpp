@@ -22,10 +22,14 @@ struct StandardConfig {
     double timeout_s = 20;
     int verbosity = 0;
     Thresholds thresholds;
-    bool json = false;
 };
 
 StandardConfig standard_config(const ParsedOptions& parsed, const StandardDefaults& defaults);
+
+// --output: how the runner prints the result. A run-wide setting the runner alone reads;
+// checks build the same result tree whatever the format. Unknown names -> UsageError.
+enum class OutputFormat { nagios, json };
+OutputFormat parse_output_format(const ParsedOptions& parsed);
 
 // "--NAME-password-file FILE", "--NAME-password TEXT" (discouraged) and environment ENV.
 void add_secret_options(OptionSet& options, const std::string& name, const std::string& env,

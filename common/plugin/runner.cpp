@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "curl/transcript.hpp"
 #include "oauth2/client_source.hpp"
+#include "options/standard.hpp"
 #include "output/perfdata.hpp"
 #include "output/render.hpp"
 #include "version.hpp"
@@ -69,7 +70,13 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
         return emit(spec.options.program() + " (mailprobe) " + k_version + "\n", unknown_code);
     }
     RenderOptions render_options;
-    render_options.json = parsed->get_or("output", "nagios") == "json";
+    try {
+        render_options.json = parse_output_format(*parsed) == OutputFormat::json;
+    } catch (const UsageError& e) {
+        return emit(render(spec.service, failure_result(Status::unknown, e.what())) +
+                        spec.options.usage_line() + "\n",
+                    unknown_code);
+    }
     if (parsed->verbosity() >= 3) render_options.max_bytes = 64 * 1024;  // transcripts
     CheckResult result;
     std::string hint;

@@ -69,6 +69,11 @@ class Client(ClientMixin):
         return grant_type == "client_credentials"
 
 
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    # authlib accepts only client_secret_basic unless told otherwise
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
 class Behaviour:
     """What the tests asked for, shared by the handler threads."""
 
@@ -99,7 +104,7 @@ class TokenServer(AuthorizationServer):
         self.oauth = env
         with open(env["OAUTH2_SIGNING_KEY"]) as f:
             self.signing_key = f.read()
-        self.register_grant(grants.ClientCredentialsGrant)
+        self.register_grant(ClientCredentialsGrant)
         self.register_token_generator("default", self.generate_jwt)
 
     def query_client(self, client_id):
@@ -113,7 +118,9 @@ class TokenServer(AuthorizationServer):
 
     @staticmethod
     def _reject(_secret):
-        raise InvalidClientError(description=ENTRA_BAD_SECRET)
+        error = InvalidClientError(description=ENTRA_BAD_SECRET)
+        error.status_code = 401  # as Entra ID answers
+        raise error
 
     def save_token(self, token, request):
         pass
