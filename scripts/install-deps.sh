@@ -9,6 +9,9 @@ BUILD_PKGS+=(nlohmann-json3-dev)  # OAuth2: token endpoint replies, SASL error p
 STACK_PKGS=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd openssl dnsmasq-base
             python3 procps iproute2)
 STACK_PKGS+=(python3-jwt python3-cryptography)  # OAuth2 tests: signing keys and JWT tokens
+# SPF/DKIM/DMARC verdicts on the stack (tests/stack/auth_stack.sh): run as private milters and
+# a spawned policy service, never as system services
+STACK_PKGS+=(opendkim opendkim-tools opendmarc postfix-policyd-spf-python)
 STACK_PKGS+=(python3-authlib)  # OAuth2 client tests: a real token endpoint (tests/oauth2)
 # Packaging and monitoring-system tests (tests/packaging, issue 6): package tools, man page
 # lint, a real Icinga 2 and Nagios 4 (no daemon starts: see policy-rc.d below).
@@ -16,6 +19,8 @@ STACK_PKGS+=(python3-authlib)  # OAuth2 client tests: a real token endpoint (tes
 # they need themselves, or are skipped).
 PACKAGING_PKGS=(dpkg-dev rpm lintian mandoc groff-base file icinga2-bin nagios4-core
                 python3-yaml)
+# A real Zabbix 6.0 (packaging.zabbix_server: its own PostgreSQL cluster, server and API).
+PACKAGING_PKGS+=(zabbix-server-pgsql zabbix-frontend-php php-cli php-pgsql postgresql)
 [ "${MAILPROBE_SKIP_PACKAGING_DEPS:-0}" = 1 ] && PACKAGING_PKGS=()
 # The peers bench/run.py compares against (its CTest quick mode runs with --no-install), and
 # locales for the decimal-comma locale the unit tests switch to (generated below).
@@ -67,4 +72,9 @@ trap '[ $cleanup_policy -eq 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The tests start their own Zabbix server and PostgreSQL cluster: the system-wide ones the
+# packages enable (and the cluster "main" postgresql creates) must not start at boot.
+for unit in zabbix-server postgresql; do
+  [[ " ${missing[*]} " == *" $unit"* ]] && systemctl disable --quiet "$unit.service" 2>/dev/null || true
+done
 finish

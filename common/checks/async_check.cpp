@@ -4,9 +4,9 @@
 #include <cmath>
 
 #include "checks/certificate.hpp"
+#include "checks/mail_send.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "checks/probe_sender.hpp"
-#include "checks/mail_send.hpp"
 #include "output/duration.hpp"
 #include "output/perfdata.hpp"
 #include "relay/received.hpp"
@@ -21,13 +21,14 @@ void add_async_options(OptionSet& o) {
               "send a fresh one, keep the bookkeeping in STATE-DIR; -w/-c then apply to the "
               "age of undelivered probes and to the last delivery time")
         .value("give-up", 0, "SECONDS",
-               "With --async: a probe older than this is reported lost once and forgotten", "3600");
+               "With --async: a probe older than this is reported lost once and forgotten",
+               format_number(AsyncOptions::default_give_up_s));
 }
 
 AsyncOptions async_options_from(const ParsedOptions& p) {
     AsyncOptions a;
     a.enabled = p.has("async");
-    a.give_up_s = p.seconds("give-up").value_or(3600);
+    a.give_up_s = p.seconds("give-up").value_or(AsyncOptions::default_give_up_s);
     a.state_dir = p.get("state-dir");
     a.wait_given = p.has("wait");
     return a;

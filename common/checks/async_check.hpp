@@ -17,7 +17,8 @@ namespace mailprobe::checks {
 
 struct AsyncOptions {
     bool enabled = false;
-    double give_up_s = 3600;
+    static constexpr double default_give_up_s = 3600;  // stated once: help, man, parser
+    double give_up_s = default_give_up_s;
     std::optional<std::string> state_dir;
     bool wait_given = false;  // --wait given: also wait for the fresh probe (hybrid)
 };

@@ -34,14 +34,11 @@ void MailboxReceiveConfig::declare(OptionSet& o) {
 
 MailboxReceiveConfig MailboxReceiveConfig::from(const ParsedOptions& p) {
     MailboxReceiveConfig c;
-    c.standard = standard_config(p, defaults());
-    c.mailbox = mailbox_config_from(p, tls_trust_from(p), c.warnings);
     c.login_only = p.has("login-only");
-    if (c.login_only) {
-        // The age defaults make no sense for a login: only thresholds given apply (to time).
-        if (!p.get("warning")) c.standard.thresholds.warning.reset();
-        if (!p.get("critical")) c.standard.thresholds.critical.reset();
-    }
+    // The age defaults make no sense for a login: only thresholds given apply (to time).
+    static const StandardDefaults login_defaults{defaults().timeout_s, "", "", "login time"};
+    c.standard = standard_config(p, c.login_only ? login_defaults : defaults());
+    c.mailbox = mailbox_config_from(p, tls_trust_from(p), c.warnings);
     c.keep = p.has("keep");
     c.async = async_options_from(p);
     if (!c.login_only) {

@@ -15,9 +15,11 @@ struct OptionSpec {
     char short_name = 0;
     std::string value_name;  // empty: a flag
     std::string help;
-    std::string default_text;  // shown in --help and the man page; also the parse default
+    // Shown in --help and the man page. Made from the config's default constant, which the
+    // parser falls back to, so that the two cannot differ.
+    std::string default_text;
     bool repeatable = false;
-    std::string section;  // heading in --help and the man page
+    std::string section;               // heading in --help and the man page
     std::vector<std::string> aliases;  // more long names, e.g. "hostname" for smtp-host
 };
 

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "output/secrets.hpp"
 #include "state/store.hpp"
+#include "state/user_dir.hpp"
 
 namespace mailprobe {
 
@@ -17,7 +18,7 @@ void add_probe_options(OptionSet& o) {
                "receives the same probes (default: STATE-DIR/probe.key, created on first use)")
         .value("state-dir", 0, "DIR",
                "Directory for the probe key and async state (or MAILPROBE_STATE_DIR)",
-               "/var/lib/mailprobe");
+               std::string(state::default_state_base) + "/USER");
 }
 
 probe::Identity probe_identity_from(const ParsedOptions& p, const std::string& default_name,

@@ -7,6 +7,7 @@
 #include "core/host.hpp"
 #include "options/oauth2_options.hpp"
 #include "options/standard.hpp"
+#include "output/perfdata.hpp"
 #include "probe/subject.hpp"
 #include "smtp/sendmail.hpp"
 
@@ -59,7 +60,8 @@ void add_smtp_options(OptionSet& o) {
                "Name to announce in EHLO: a host name or an address literal such as "
                "[192.0.2.1]",
                "this host's name")
-        .value("subject", 0, "TEXT", "Subject prefix of the probe, shown as [TEXT]", "mailprobe")
+        .value("subject", 0, "TEXT", "Subject prefix of the probe, shown as [TEXT]",
+               SmtpOptions::default_subject)
         .optional_value("sendmail", "COMMAND",
                         "Submit through a local sendmail program instead of SMTP (run without a "
                         "shell; default command: " +
@@ -67,8 +69,10 @@ void add_smtp_options(OptionSet& o) {
                         smtp::k_default_sendmail)
         .value("dns-server", 0, "IP[:PORT]", "Resolver to ask for MX and address records")
         .value("retry-deferred", 0, "N",
-               "Retry up to N times after a temporary (4xx) SMTP reply, within the deadline", "0")
-        .value("retry-interval", 0, "SECONDS", "Pause before each retry", "2");
+               "Retry up to N times after a temporary (4xx) SMTP reply, within the deadline",
+               std::to_string(SmtpOptions::default_retry_deferred))
+        .value("retry-interval", 0, "SECONDS", "Pause before each retry",
+               format_number(SmtpOptions::default_retry_interval_s));
 }
 
 namespace {
@@ -134,8 +138,10 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
         if (s.sendmail.empty()) throw UsageError("--sendmail: empty command");
     }
     if (auto server = p.get("dns-server")) s.dns_server = dns::parse_server(*server);
-    s.retry_deferred = p.integer("retry-deferred", 0, 100).value_or(0);
-    s.retry_interval_s = p.seconds("retry-interval").value_or(2);
+    s.retry_deferred =
+        p.integer("retry-deferred", 0, 100).value_or(SmtpOptions::default_retry_deferred);
+    s.retry_interval_s =
+        p.seconds("retry-interval").value_or(SmtpOptions::default_retry_interval_s);
     s.server.tls = tls_trust_from(p);
     if (p.has("smtp-auth-mech") && !p.has("smtp-user")) {
         throw UsageError("--smtp-auth-mech needs --smtp-user");
@@ -150,9 +156,9 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
                 "MAILPROBE_SMTP_PASSWORD");
         }
         auto mech = p.get("smtp-auth-mech");
-        s.server.auth = curl::Credentials{*user, *secret, curl::AuthKind::password,
-                                          mech ? sasl_mechanism("smtp-auth-mech", *mech) : "",
-                                          nullptr};
+        s.server.auth =
+            curl::Credentials{*user, *secret, curl::AuthKind::password,
+                              mech ? sasl_mechanism("smtp-auth-mech", *mech) : "", nullptr};
     }
     s.server.helo = helo_name(p);
     s.envelope.to = recipients(p);
@@ -160,7 +166,7 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
     if (s.envelope.from.find_first_of("<> \t") != std::string::npos) {
         throw UsageError("--from: '" + s.envelope.from + "' is not a mail address");
     }
-    s.subject_prefix = p.get_or("subject", "mailprobe");
+    s.subject_prefix = p.get_or("subject", SmtpOptions::default_subject);
     if (s.subject_prefix.find_first_of("\r\n") != std::string::npos) {
         throw UsageError("--subject must be one line");
     }

@@ -16,8 +16,12 @@ struct SmtpOptions {
     bool host_given = false;            // false: find the server from the recipient's MX records
     std::vector<std::string> sendmail;  // non-empty: submit through this local program
     std::optional<dns::ServerAddress> dns_server;
-    int retry_deferred = 0;  // retries after a 4xx reply
-    double retry_interval_s = 2;
+    // The defaults, stated once: --help, the man pages and the parser use these.
+    static constexpr const char* default_subject = "mailprobe";
+    static constexpr int default_retry_deferred = 0;
+    static constexpr double default_retry_interval_s = 2;
+    int retry_deferred = default_retry_deferred;  // retries after a 4xx reply
+    double retry_interval_s = default_retry_interval_s;
 };
 
 // TLS trust options (--cacert, --insecure) apply to every connection a plugin makes.

@@ -3,8 +3,9 @@ Received fields, and the SPF/DKIM/DMARC verdicts from its Authentication-Results
 
 Postfix #2 (relay.test) hands mail for t41 to the MX over STARTTLS (smtp_tls_security_level
 = may; the MX records "(using TLSv1.3 with cipher ...)"), and mail for t42 without TLS (its
-transport_maps routes t42 through a client with smtp_tls_security_level = none). The stack
-signs and verifies nothing, so no Authentication-Results field is written.
+transport_maps routes t42 through a client with smtp_tls_security_level = none). Mail
+through the relay's submission port is neither signed nor verified, so no
+Authentication-Results field is written (test_auth_verdicts.py: the signing port).
 
 A probe to an unknown recipient through the relay bounces: the relay generates the DSN to the
 envelope sender t43.

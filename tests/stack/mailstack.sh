@@ -20,6 +20,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROG=mailstack
 # shellcheck source=oauth2_stack.sh
 . "$HERE/oauth2_stack.sh"
+. "$HERE/auth_stack.sh"  # SPF/DKIM/DMARC: start_auth, stop_auth
 
 die() { echo "$PROG: $*" >&2; exit 1; }
 usage() { die "usage: $0 start|stop|status|hold|release DIR | empty DIR USER"; }
@@ -168,6 +169,7 @@ do_stop() {
   stop_component postfix1 "$DIR/spool/postfix1/pid/master.pid" master master
   stop_component dovecot "$DIR/dovecot/run/master.pid" dovecot tree
   "$HERE/imap_servers.sh" stop "$DIR" || true
+  stop_auth
   stop_component dnsmasq "$DIR/run/dnsmasq.pid" dnsmasq tree
   stop_component greylist "$DIR/run/greylist.pid" greylist_policy.py tree
   sweep_leftovers
@@ -533,7 +535,7 @@ start_dnsmasq() {
   dnsmasq -C /dev/null --no-resolv --no-hosts --no-poll --port="$P_DNS" \
     --listen-address=127.0.0.1 --bind-interfaces --user=root --group=root \
     --pid-file="$DIR/run/dnsmasq.pid" --log-facility="$DIR/log/dnsmasq.log" --log-queries \
-    --local=/test/ \
+    --local=/test/ --conf-dir="$DIR/auth/dns" \
     --mx-host=mail.test,mx.mail.test,10 \
     --mx-host=mx-fallback.test,dead.mx-fallback.test,10 \
     --mx-host=mx-fallback.test,mx.mail.test,20 \
@@ -655,6 +657,7 @@ do_start() {
   gen_dovecot
   gen_oauth2
   gen_postfix
+  start_auth
 
   dovecot -c "$DIR/dovecot/dovecot.conf" </dev/null >>"$DIR/log/dovecot-stderr.log" 2>&1 || { START_ERR="dovecot failed to start"; return 1; }
   start_greylist
