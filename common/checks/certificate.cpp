@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "oauth2/client_certificate.hpp"
+#include "options/option_set.hpp"
 #include "probe/probe.hpp"
 
 namespace mailprobe::checks {
@@ -23,7 +25,8 @@ bool is_certificate_result(const CheckResult& r) {
     for (const auto& d : r.perfdata) {
         if (d.label.ends_with(k_suffix)) return true;
     }
-    return r.summary.starts_with("TLS certificate");
+    return r.summary.starts_with("TLS certificate") ||
+           r.summary.starts_with("OAuth2 client certificate");
 }
 
 void collect_alerts(const CheckResult& r, std::string& out) {
@@ -33,6 +36,37 @@ void collect_alerts(const CheckResult& r, std::string& out) {
         }
         collect_alerts(child, out);
     }
+}
+
+CheckResult expiry_result(const std::string& label, const std::string& what,
+                          const curl::CertExpiry& cert, const curl::CertDays& limits) {
+    CheckResult r;
+    std::int64_t days = curl::days_left(cert, probe::unix_now_ms() / 1000);
+    PerfDatum d;
+    d.label = label;
+    d.value = static_cast<double>(days);
+    d.unit = Unit::none;
+    d.warning = Range::parse(std::to_string(limits.warning) + ":");
+    if (limits.critical) d.critical = Range::parse(std::to_string(*limits.critical) + ":");
+    r.perfdata.push_back(d);
+    std::string date = date_of(cert.not_after);
+    // An expired certificate (a server's only seen with --insecure) is CRITICAL whatever the
+    // limits.
+    if (days < 0 || (limits.critical && days < *limits.critical)) {
+        r.status = Status::critical;
+    } else if (days < limits.warning) {
+        r.status = Status::warning;
+    }
+    std::string n = std::to_string(days < 0 ? -days : days);
+    if (days < 0) {
+        r.summary = what + " expired " + n + " days ago (" + date + ")";
+    } else if (r.status != Status::ok) {
+        r.summary = what + " expires in " + n + " days (" + date + ")";
+    } else {
+        r.summary = what + " valid for " + n + " more days (until " + date + ")";
+    }
+    if (!cert.subject.empty()) r.details.push_back("subject: " + cert.subject);
+    return r;
 }
 
 }  // namespace
@@ -51,34 +85,17 @@ std::optional<CheckResult> certificate_result(const std::string& label, const cu
         r.summary = "TLS certificate of " + ep.display() + ": expiry date not available";
         return r;
     }
-    std::int64_t days = curl::days_left(*cert, probe::unix_now_ms() / 1000);
-    PerfDatum d;
-    d.label = label;
-    d.value = static_cast<double>(days);
-    d.unit = Unit::none;
-    d.warning = Range::parse(std::to_string(limits->warning) + ":");
-    if (limits->critical) d.critical = Range::parse(std::to_string(*limits->critical) + ":");
-    r.perfdata.push_back(d);
-    std::string date = date_of(cert->not_after);
-    // An expired certificate (only seen with --insecure) is CRITICAL whatever the limits.
-    if (days < 0 || (limits->critical && days < *limits->critical)) {
-        r.status = Status::critical;
-    } else if (days < limits->warning) {
-        r.status = Status::warning;
-    }
-    std::string n = std::to_string(days < 0 ? -days : days);
-    if (days < 0) {
-        r.summary =
-            "TLS certificate of " + ep.display() + " expired " + n + " days ago (" + date + ")";
-    } else if (r.status != Status::ok) {
-        r.summary =
-            "TLS certificate of " + ep.display() + " expires in " + n + " days (" + date + ")";
-    } else {
-        r.summary = "TLS certificate of " + ep.display() + " valid for " + n +
-                    " more days (until " + date + ")";
-    }
-    if (!cert->subject.empty()) r.details.push_back("subject: " + cert->subject);
-    return r;
+    return expiry_result(label, "TLS certificate of " + ep.display(), *cert, *limits);
+}
+
+void add_client_certificate_result(CheckResult& result, const ParsedOptions& parsed) {
+    auto days = parsed.get("cert-days");
+    auto cert = oauth2::loaded_client_certificate();
+    if (!days || !cert) return;
+    CheckResult r = expiry_result("oauth2_cert_days", "OAuth2 client certificate", *cert,
+                                  curl::parse_cert_days(*days));
+    if (r.status != Status::ok && !result.summary.empty()) result.summary += "; " + r.summary;
+    result.add_child(std::move(r));
 }
 
 void name_certificate_alerts(CheckResult& result) {

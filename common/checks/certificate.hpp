@@ -5,6 +5,7 @@
 #include <string>
 
 #include "curl/connection.hpp"
+#include "options/option_set.hpp"
 #include "result/check_result.hpp"
 
 namespace mailprobe::checks {
@@ -13,6 +14,12 @@ namespace mailprobe::checks {
 std::optional<CheckResult> certificate_result(const std::string& label, const curl::Endpoint& ep,
                                               const std::optional<curl::CertExpiry>& cert,
                                               const std::optional<curl::CertDays>& limits);
+
+// --cert-days for the client certificate the OAuth2 client signs its assertions with
+// (--oauth2-client-certificate): a sub-result with perfdata "oauth2_cert_days", named on the
+// status line when it alerts, whatever stage the run ended in (an expired app credential
+// is how such monitoring dies). Nothing without --cert-days or a client certificate.
+void add_client_certificate_result(CheckResult& result, const ParsedOptions& parsed);
 
 // Appends the words of every alerting certificate sub-result to result's own summary, so
 // that the status line says why a run that otherwise succeeded is WARNING or CRITICAL.

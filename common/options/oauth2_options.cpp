@@ -6,6 +6,7 @@
 #include "oauth2/client_source.hpp"
 #include "oauth2/sasl.hpp"
 #include "oauth2/token_source.hpp"
+#include "options/oauth2_grant_options.hpp"
 #include "options/standard.hpp"
 #include "output/secrets.hpp"
 #include "process/child.hpp"
@@ -70,11 +71,22 @@ std::pair<std::string, std::string> provider_endpoint(const ParsedOptions& p) {
     return {*url, ""};
 }
 
-std::shared_ptr<oauth2::TokenSource> client_source(const ParsedOptions& p,
+std::shared_ptr<oauth2::TokenSource> client_source(const ParsedOptions& p, const std::string& user,
                                                    std::vector<std::string>& warnings) {
     auto [url, default_scope] = provider_endpoint(p);
     if (auto problem = oauth2::token_url_problem(url)) {
         throw UsageError("--oauth2-token-url: " + *problem);
+    }
+    oauth2::ClientSettings settings;
+    settings.endpoint.url = url;
+    settings.endpoint.cacert = p.get("oauth2-cacert");
+    settings.key = {url, "", p.get_or("oauth2-scope", default_scope), ""};
+    settings.state_dir = p.get("state-dir");
+    settings.cache_margin_s = static_cast<std::int64_t>(
+        p.seconds("oauth2-token-cache-margin").value_or(std::stod(k_default_margin)));
+    // A certificate, service account or refresh token, else the client secret.
+    if (auto grant = oauth2_credential_grant(p, settings.key, user, warnings)) {
+        return std::make_shared<oauth2::EndpointTokenSource>(std::move(settings), std::move(grant));
     }
     auto client_id = p.get("oauth2-client-id");
     if (!client_id || client_id->empty())
@@ -84,18 +96,14 @@ std::shared_ptr<oauth2::TokenSource> client_source(const ParsedOptions& p,
         throw UsageError(
             "the OAuth2 client needs a client secret: --oauth2-client-secret-file "
             "FILE or " +
-            std::string(k_secret_env));
+            std::string(k_secret_env) +
+            " (or --oauth2-client-certificate, --oauth2-service-account, "
+            "--oauth2-refresh-token-file)");
     }
     const std::string auth = p.get_or("oauth2-client-auth", k_default_client_auth);
     if (auth != "post" && auth != "basic")
         throw UsageError("--oauth2-client-auth: '" + auth + "' is not post or basic");
-    oauth2::ClientSettings settings;
-    settings.endpoint.url = url;
-    settings.endpoint.cacert = p.get("oauth2-cacert");
-    settings.key = {url, *client_id, p.get_or("oauth2-scope", default_scope), ""};
-    settings.state_dir = p.get("state-dir");
-    settings.cache_margin_s = static_cast<std::int64_t>(
-        p.seconds("oauth2-token-cache-margin").value_or(std::stod(k_default_margin)));
+    settings.key.client_id = *client_id;
     auto grant = std::make_unique<oauth2::ClientSecretGrant>(*client_id, *secret,
                                                              settings.key.scope, auth == "basic");
     return std::make_shared<oauth2::EndpointTokenSource>(std::move(settings), std::move(grant));
@@ -145,6 +153,7 @@ void add_oauth2_client_options(OptionSet& o) {
                "Use a cached access token (kept in the state directory, 0600) until this long "
                "before it expires",
                k_default_margin);
+    add_oauth2_credential_options(o);
 }
 
 void share_oauth2_client(const std::optional<curl::Credentials>& smtp, curl::Credentials& mailbox) {
@@ -196,7 +205,7 @@ std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& p, cons
         return cred;
     } else if (client_wanted(p)) {
         return curl::Credentials{user, "", curl::AuthKind::bearer, mech_name,
-                                 client_source(p, warnings)};
+                                 client_source(p, user, warnings)};
     } else {
         throw UsageError("--" + mech_option + " " + mech_name + " needs a token: --" + side +
                          "-token-file FILE, " + env + ", --" + side +

@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 
+#include "checks/certificate.hpp"
 #include "core/error.hpp"
 #include "curl/transcript.hpp"
 #include "oauth2/client_source.hpp"
@@ -97,6 +98,7 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
     } catch (const std::exception& e) {
         result = failure_result(Status::unknown, std::string("internal error: ") + e.what());
     }
+    checks::add_client_certificate_result(result, *parsed);
     // Both sides of a round trip share the client: one figure for the run.
     if (auto token_s = oauth2::token_time_s())
         result.perfdata.push_back(seconds_datum("oauth2_token_time", *token_s));

@@ -78,8 +78,11 @@ std::string one_line(std::string content, const std::string& path, const std::st
 
 }  // namespace
 
-std::optional<SecretFile> read_secret_file(const std::string& path, const std::string& what,
-                                           Ownership ownership) {
+namespace {
+
+// Opens and checks `path` as read_secret_file() documents, then reads it whole (bounded).
+std::optional<SecretFile> read_checked(const std::string& path, const std::string& what,
+                                       Ownership ownership) {
     // O_NONBLOCK: a FIFO planted in place of the file must not block the run.
     int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
     if (ownership == Ownership::ours) flags |= O_NOFOLLOW;
@@ -102,13 +105,32 @@ std::optional<SecretFile> read_secret_file(const std::string& path, const std::s
     if (S_ISDIR(info.st_mode)) throw UsageError(what + " " + path + " is a directory, not a file");
     if (!S_ISREG(info.st_mode)) throw UsageError(what + " " + path + " is not a regular file");
     if (ownership == Ownership::ours) require_own_file(info, path, what);
-    if (static_cast<std::size_t>(info.st_size) > max_secret_bytes) {
-        throw UsageError(what + " " + path + " is too large (over " +
-                         std::to_string(max_secret_bytes / 1024) + " KiB): not a secret file");
-    }
+    if (static_cast<std::size_t>(info.st_size) > max_secret_bytes) throw too_large(path, what);
     SecretFile secret;
-    secret.value = one_line(read_bounded(fd.get(), path, what), path, what);
+    secret.value = read_bounded(fd.get(), path, what);
     secret.readable_by_others = (info.st_mode & (S_IRGRP | S_IROTH)) != 0;
+    return secret;
+}
+
+}  // namespace
+
+std::optional<SecretFile> read_secret_file(const std::string& path, const std::string& what,
+                                           Ownership ownership) {
+    auto secret = read_checked(path, what, ownership);
+    if (secret) secret->value = one_line(std::move(secret->value), path, what);
+    return secret;
+}
+
+std::optional<SecretFile> read_secret_document(const std::string& path, const std::string& what,
+                                               Ownership ownership) {
+    auto secret = read_checked(path, what, ownership);
+    if (!secret) return secret;
+    if (secret->value.find_first_not_of(" \t\r\n") == std::string::npos) {
+        throw UsageError(what + " " + path + " is empty");
+    }
+    if (secret->value.find('\0') != std::string::npos) {
+        throw UsageError(what + " " + path + " contains a NUL byte");
+    }
     return secret;
 }
 

@@ -33,6 +33,11 @@ std::optional<SecretFile> read_secret_file(const std::string& path, const std::s
 // UsageError naming `dir` and the fix when it is not a directory, or another local user
 // could replace files in it: writable by others without the sticky bit, or owned by a user
 // other than us and root.
+// The same checks for a secret of several lines (a PEM private key, a JSON key file): the
+// whole content, which must not be blank nor hold a NUL byte.
+std::optional<SecretFile> read_secret_document(const std::string& path, const std::string& what,
+                                               Ownership ownership);
+
 void require_trusted_directory(const std::string& dir);
 
 }  // namespace mailprobe::state
