@@ -1,5 +1,6 @@
 #include "mailbox/pop3_session.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <thread>
@@ -37,6 +38,7 @@ LoginTimes Pop3Session::open(const Deadline& deadline) {
         throw critical("POP3 server " + m_config.endpoint.display() +
                        " sent a malformed STAT reply: " + sanitize_text(stat));
     }
+    if (!m_baseline) m_baseline = m_count;
     return times;
 }
 
@@ -118,6 +120,25 @@ std::optional<FoundProbe> Pop3Session::find(const probe::Identity& identity, con
     return std::nullopt;
 }
 
+std::vector<RawMessage> Pop3Session::new_messages_mentioning(const std::string& text,
+                                                             const Deadline& deadline) {
+    // A DSN's explanation, status part and the returned probe fit in far fewer lines; a
+    // longer message is read only this far.
+    static constexpr int k_dsn_lines = 400;
+    static constexpr std::uint32_t k_max_messages = 5;
+    ensure_open(deadline);
+    std::vector<RawMessage> out;
+    const std::uint32_t base = m_baseline.value_or(m_count);
+    const std::uint32_t newest_few = m_count > k_max_messages ? m_count - k_max_messages + 1 : 1;
+    const std::uint32_t lowest = std::max(base + 1, newest_few);
+    for (std::uint32_t n = m_count; n >= lowest && n > 0; --n) {
+        auto message = top(n, k_dsn_lines, deadline);
+        if (message && message->find(text) != std::string::npos)
+            out.push_back(RawMessage{"INBOX", n, m_generation, std::move(*message)});
+    }
+    return out;
+}
+
 void Pop3Session::wait_for_change(const Deadline& until, const Deadline& deadline, bool) {
     // The maildrop only shows new mail to a new session.
     if (m_conn) quit(deadline);
@@ -136,8 +157,14 @@ void Pop3Session::remove(const std::vector<FoundProbe>& probes, const Deadline& 
     for (const auto& p : probes) {
         command("DELE " + std::to_string(p.ref), deadline, "DELE " + std::to_string(p.ref));
     }
-    // POP3 applies deletions only when QUIT succeeds.
+    // POP3 applies deletions only when QUIT succeeds; the messages there before we began
+    // then number fewer.
     quit(deadline);
+    if (m_baseline) {
+        for (const auto& p : probes) {
+            if (p.ref <= *m_baseline && *m_baseline > 0) --*m_baseline;
+        }
+    }
 }
 
 void Pop3Session::quit(const Deadline& deadline) {
