@@ -18,7 +18,7 @@ import threading
 import time
 
 from mailprobe_harness import _tool, run_plugin
-from mp_testlib import PluginTestCase, full_state, x_mailprobe
+from mp_testlib import PluginTestCase, full_state, parse_message, x_mailprobe
 
 VERP_USER, DELAYED_USER, SINK_USER, POP3_USER, FORGED_USER = "t68", "t69", "t70", "t71", "t72"
 ASYNC_USER = VERP_USER
@@ -80,6 +80,35 @@ class BouncesTestCase(PluginTestCase):
         if errors:
             raise errors[0]
         return run
+
+    # ------------------------------------------------------------------ the return path
+
+    def test_return_path_is_the_envelope_sender_of_every_way_of_sending(self):
+        # Postfix records MAIL FROM (sendmail: -f) as the delivered probe's Return-Path.
+        s = self.stack
+        sink = s.address(SINK_USER)
+        smtp = ["-H", s.host, "-p", str(s.smtp_port), "--to", sink]
+        sendmail = ["--sendmail", f"/usr/sbin/sendmail -C {s.postfix1_config} -t -oi",
+                    "--to", sink]
+        cases = [  # (how, extra arguments, expected Return-Path; {id}: the probe's id)
+            ("SMTP, default", smtp, sink),
+            ("SMTP", smtp + ["--return-path", s.address(VERP_USER)], s.address(VERP_USER)),
+            ("SMTP, VERP", smtp + ["--from", s.address(VERP_USER), "--return-path-verp"],
+             f"{VERP_USER}+{{id}}@{s.domain}"),
+            ("sendmail, VERP", sendmail + ["--return-path", s.address(VERP_USER),
+                                           "--return-path-verp"],
+             f"{VERP_USER}+{{id}}@{s.domain}"),
+        ]
+        for how, args, expected in cases:
+            with self.subTest(how=how):
+                s.empty(SINK_USER)
+                run = run_plugin("check_mail_send", args, env=self.env, timeout=60)
+                self.assertEqual(run.status_word, "OK", run.describe())
+                probe, probe_id = self.sink_probe()
+                want = expected.format(id=probe_id)
+                self.assertIn(f"Return-Path: <{want}>".encode(), probe.split(b"\n\n")[0])
+                # the header From stays --from: VERP is for the envelope only
+                self.assertNotIn(probe_id, parse_message(probe)["From"])
 
     # ------------------------------------------------------------------ synchronous
 
