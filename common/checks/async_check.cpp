@@ -146,6 +146,8 @@ struct Fresh {
     std::optional<SendReport> sent;
     std::optional<double> delivered_s;  // hybrid: found within --wait
     std::optional<mailbox::FoundProbe> found;
+    std::optional<verdict::Dsn> bounce;  // hybrid: it bounced within --wait
+    std::vector<verdict::Dsn> delays;
 };
 
 // Step (3): the fresh probe is recorded as outstanding before it is sent, so that a run
@@ -168,9 +170,19 @@ Fresh send_fresh(const AsyncParams& a, mailbox::MailboxSession& session, state::
     if (a.wait_s <= 0) return f;
     auto wait_ms = static_cast<std::int64_t>(a.wait_s * 1000);
     Deadline until = deadline.capped(std::chrono::milliseconds(wait_ms));
-    auto arrival =
-        wait_for_probe(session, a.mailbox, a.identity, prepared.probe.id, until, deadline);
-    if (!arrival) return f;
+    BounceWatch bounces(session, a.identity, prepared.probe.id);
+    auto arrival = wait_for_probe(session, a.mailbox, a.identity, prepared.probe.id, until,
+                                  deadline, [&] { return bounces.check(deadline); });
+    f.delays = bounces.delayed();
+    if (!arrival) {
+        f.bounce = bounces.failed();
+        if (f.bounce) {  // closed as bounced, like one found by a later run
+            std::erase_if(st.outstanding, [&](const auto& o) { return o.id == prepared.probe.id; });
+            lock.save(st);
+            if (!a.keep) session.remove(bounces.deletable(), deadline);
+        }
+        return f;
+    }
     f.delivered_s = std::max(
         0.0,
         std::chrono::duration<double>(arrival->visible_at - f.sent->outcome.accepted_at).count());
@@ -246,6 +258,11 @@ AsyncOutcome run_async(const AsyncParams& a) {
     Collected collected = collect(a, *session, lock, st, deadline);
     Fresh fresh;
     if (a.smtp) fresh = send_fresh(a, *session, lock, st, deadline);
+    if (fresh.bounce) {
+        collected.bounced.push_back(verdict::describe(*fresh.bounce) + " (the fresh probe)");
+        collected.notes.push_back("probe " + fresh.probe->id + " closed as bounced");
+    }
+    collected.delayed.insert(collected.delayed.end(), fresh.delays.begin(), fresh.delays.end());
     session->close(deadline);
 
     AsyncOutcome out;

@@ -256,6 +256,20 @@ class BouncesTestCase(PluginTestCase):
         names = [s._base_name(p.name) for p in s.messages(ASYNC_USER)]
         self.assertNotIn(s._base_name(first_dsn[0]), names)
 
+    def test_async_with_wait_ends_at_once_when_the_fresh_probe_bounces(self):
+        s = self.stack
+        args = self.via_relay("nosuchuser@mail.test", ASYNC_USER, "--return-path",
+                              s.address(ASYNC_USER), "--async", "--state-dir",
+                              self.new_state_dir(), "-t", "30", "--wait", "25")
+        run = run_plugin("check_mail_roundtrip", args, env=self.env, timeout=60)
+        self.assertStatus(run, "CRITICAL")
+        self.assertRegex(run.first_line, r"^MAIL ROUNDTRIP CRITICAL - probe bounced by relay\.test: "
+                                         r"5\.1\.1 .*\(the fresh probe\); ")
+        self.assertLess(run.elapsed, 20, "the bounce must end the 25 s wait early")
+        self.assertEqual(run.perfdata["outstanding"].value, 0)
+        self.assertEqual(run.perfdata["bounced_now"].value, 1)
+        self.assertEqual(s.messages(ASYNC_USER), [], "the DSN proven ours is deleted")
+
 
 if __name__ == "__main__":
     import unittest
