@@ -90,7 +90,9 @@ void collect_bounces(const AsyncParams& a, mailbox::MailboxSession& session, sta
     }
     c.delayed = std::move(found.delayed);
     c.dsn_ignored = found.ignored;
-    remove.insert(remove.end(), found.deletable.begin(), found.deletable.end());
+    for (auto& dsn : found.deletable) {
+        if (session.can_remove(dsn)) remove.push_back(std::move(dsn));
+    }
 }
 
 // Steps (1) and (2): probes that arrived are recorded (state saved before they are

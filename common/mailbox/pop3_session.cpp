@@ -139,6 +139,37 @@ std::vector<RawMessage> Pop3Session::new_messages_mentioning(const std::string& 
     return out;
 }
 
+std::vector<RawMessage> Pop3Session::messages_mentioning(const std::vector<std::string>& texts,
+                                                         std::int64_t /*since_unix_ms*/,
+                                                         const Deadline& deadline) {
+    static constexpr int k_dsn_lines = 400;
+    static constexpr std::size_t k_max_messages = 10;
+    const auto mentions = [&](std::string_view text) {
+        return std::any_of(texts.begin(), texts.end(), [&](const std::string& t) {
+            return text.find(t) != std::string_view::npos;
+        });
+    };
+    ensure_open(deadline);
+    std::vector<RawMessage> out;
+    const auto limit = static_cast<std::uint32_t>(std::max(1, m_config.scan_limit));
+    const std::uint32_t lowest = m_count > limit ? m_count - limit + 1 : 1;
+    for (std::uint32_t n = m_count; n >= lowest && n > 0 && out.size() < k_max_messages; --n) {
+        auto header = top(n, 0, deadline);
+        if (!header) continue;
+        std::string lower(*header);
+        for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        // Only a header that looks like a bounce (or names a probe: VERP) is worth its body.
+        const bool bounce_like = lower.find("multipart/report") != std::string::npos ||
+                                 lower.find("mailer-daemon") != std::string::npos ||
+                                 lower.find("x-failed-recipients") != std::string::npos;
+        if (!bounce_like && !mentions(*header)) continue;
+        auto message = top(n, k_dsn_lines, deadline);
+        if (message && mentions(*message))
+            out.push_back(RawMessage{"INBOX", n, m_generation, std::move(*message)});
+    }
+    return out;
+}
+
 void Pop3Session::wait_for_change(const Deadline& until, const Deadline& deadline, bool) {
     // The maildrop only shows new mail to a new session.
     if (m_conn) quit(deadline);

@@ -19,6 +19,10 @@ public:
     // Messages numbered above the count at the first login (less those we deleted since).
     std::vector<RawMessage> new_messages_mentioning(const std::string& text,
                                                     const Deadline& deadline) override;
+    // The newest messages (--scan-limit) whose header looks like a bounce, or names a text.
+    std::vector<RawMessage> messages_mentioning(const std::vector<std::string>& texts,
+                                                std::int64_t since_unix_ms,
+                                                const Deadline& deadline) override;
     bool can_remove(const FoundProbe& message) const override {
         return m_conn && message.session == m_generation;
     }

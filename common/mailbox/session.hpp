@@ -90,7 +90,7 @@ public:
         return {};
     }
     // Messages in the main folder that arrived on or after that day and mention any of these
-    // texts (the newest few). IMAP only: a POP3 session returns none.
+    // texts (the newest few). POP3 has no dates: the newest messages that look like bounces.
     virtual std::vector<RawMessage> messages_mentioning(const std::vector<std::string>& /*texts*/,
                                                         std::int64_t /*since_unix_ms*/,
                                                         const Deadline& /*deadline*/) {

@@ -232,10 +232,17 @@ class BouncesTestCase(PluginTestCase):
     # ------------------------------------------------------------------ --async
 
     def test_async_bounce_is_reported_next_run_and_closed(self):
+        for proto in ("imap", "pop3"):
+            with self.subTest(proto=proto):
+                self.stack.empty(ASYNC_USER)
+                self.async_bounce(proto)
+
+    def async_bounce(self, proto):
         s = self.stack
         state = self.new_state_dir()
         args = self.via_relay("nosuchuser@mail.test", ASYNC_USER, "--return-path",
-                              s.address(ASYNC_USER), "--async", "--state-dir", state, "-t", "20")
+                              s.address(ASYNC_USER), "--async", "--state-dir", state, "-t", "20",
+                              proto=proto)
         first = run_plugin("check_mail_roundtrip", args, env=self.env, timeout=60)
         self.assertStatus(first, "OK")
         s.wait_for_message(ASYNC_USER, "Undelivered Mail", timeout=20)
@@ -255,6 +262,8 @@ class BouncesTestCase(PluginTestCase):
         # the first probe's DSN was proven ours and deleted (the fresh one's may be arriving)
         names = [s._base_name(p.name) for p in s.messages(ASYNC_USER)]
         self.assertNotIn(s._base_name(first_dsn[0]), names)
+        # the fresh probe bounces too: let its DSN land before the mailbox is emptied again
+        s.wait_for_message(ASYNC_USER, "Undelivered Mail", timeout=20)
 
     def test_async_with_wait_ends_at_once_when_the_fresh_probe_bounces(self):
         s = self.stack
