@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "checks/bounce_watch.hpp"
 #include "checks/certificate.hpp"
 #include "checks/mail_send.hpp"
 #include "checks/mailbox_flow.hpp"
@@ -47,6 +48,9 @@ namespace {
 struct Collected {
     int delivered = 0;
     int lost = 0;
+    std::vector<std::string> bounced;  // line-1 text per probe closed as bounced
+    std::vector<verdict::Dsn> delayed;
+    int dsn_ignored = 0;
     std::vector<std::string> notes;
     std::optional<mailbox::FoundProbe> newest;
 };
@@ -58,6 +62,37 @@ void record_delivery(state::CheckState& st, const probe::Probe& p, std::int64_t 
         st.last_delivery = state::LastDelivery{p.id, p.sent_ms, seen_ms, seen_ms - p.sent_ms};
     ++st.delivered_total;
     std::erase_if(st.outstanding, [&](const auto& o) { return o.id == p.id; });
+}
+
+// Outstanding probes that bounced are closed as bounced (not lost later); the DSNs proven
+// ours join the messages to delete. Only the newest few are looked for: one search.
+void collect_bounces(const AsyncParams& a, mailbox::MailboxSession& session, state::CheckState& st,
+                     Collected& c, std::vector<mailbox::FoundProbe>& remove,
+                     const Deadline& deadline) {
+    static constexpr std::size_t k_max_ids = 20;
+    std::vector<std::string> ids;
+    std::int64_t since = probe::unix_now_ms();
+    for (auto it = st.outstanding.rbegin(); it != st.outstanding.rend() && ids.size() < k_max_ids;
+         ++it) {
+        ids.push_back(it->id);
+        since = std::min(since, it->sent_ms);
+    }
+    auto found = find_bounces(session, a.identity, ids, since, deadline);
+    for (auto& [id, dsn] : found.failed) {
+        auto it = std::find_if(st.outstanding.begin(), st.outstanding.end(),
+                               [&](const auto& o) { return o.id == id; });
+        if (it == st.outstanding.end()) continue;  // a second DSN for the same probe
+        c.bounced.push_back(verdict::describe(dsn) + " (probe sent " + clock_time(it->sent_ms) +
+                            ")");
+        c.notes.push_back("probe " + id + " sent " + clock_time(it->sent_ms) +
+                          " closed as bounced");
+        st.outstanding.erase(it);
+    }
+    c.delayed = std::move(found.delayed);
+    c.dsn_ignored = found.ignored;
+    for (auto& dsn : found.deletable) {
+        if (session.can_remove(dsn)) remove.push_back(std::move(dsn));
+    }
 }
 
 // Steps (1) and (2): probes that arrived are recorded (state saved before they are
@@ -86,6 +121,7 @@ Collected collect(const AsyncParams& a, mailbox::MailboxSession& session, state:
             remove.push_back(std::move(p));  // counted before (a run killed before deleting)
         }
     }
+    if (a.smtp) collect_bounces(a, session, st, c, remove, deadline);
     for (auto it = st.outstanding.begin(); it != st.outstanding.end();) {
         if (static_cast<double>(now - it->sent_ms) / 1000.0 > a.async.give_up_s) {
             c.notes.push_back("probe " + it->id + " sent " + clock_time(it->sent_ms) +
@@ -112,6 +148,8 @@ struct Fresh {
     std::optional<SendReport> sent;
     std::optional<double> delivered_s;  // hybrid: found within --wait
     std::optional<mailbox::FoundProbe> found;
+    std::optional<verdict::Dsn> bounce;  // hybrid: it bounced within --wait
+    std::vector<verdict::Dsn> delays;
 };
 
 // Step (3): the fresh probe is recorded as outstanding before it is sent, so that a run
@@ -124,7 +162,8 @@ Fresh send_fresh(const AsyncParams& a, mailbox::MailboxSession& session, state::
     st.outstanding.push_back({prepared.probe.id, prepared.probe.sent_ms, planned_route(*a.smtp)});
     lock.save(st);
     try {
-        f.sent = send_probe(*a.smtp, prepared.message, deadline);
+        f.sent = send_probe(*a.smtp, probe_envelope(*a.smtp, prepared.probe.id), prepared.message,
+                            deadline);
     } catch (...) {
         std::erase_if(st.outstanding, [&](const auto& o) { return o.id == prepared.probe.id; });
         lock.save(st);
@@ -133,9 +172,19 @@ Fresh send_fresh(const AsyncParams& a, mailbox::MailboxSession& session, state::
     if (a.wait_s <= 0) return f;
     auto wait_ms = static_cast<std::int64_t>(a.wait_s * 1000);
     Deadline until = deadline.capped(std::chrono::milliseconds(wait_ms));
-    auto arrival =
-        wait_for_probe(session, a.mailbox, a.identity, prepared.probe.id, until, deadline);
-    if (!arrival) return f;
+    BounceWatch bounces(session, a.identity, prepared.probe.id);
+    auto arrival = wait_for_probe(session, a.mailbox, a.identity, prepared.probe.id, until,
+                                  deadline, [&] { return bounces.check(deadline); });
+    f.delays = bounces.delayed();
+    if (!arrival) {
+        f.bounce = bounces.failed();
+        if (f.bounce) {  // closed as bounced, like one found by a later run
+            std::erase_if(st.outstanding, [&](const auto& o) { return o.id == prepared.probe.id; });
+            lock.save(st);
+            if (!a.keep) session.remove(bounces.deletable(), deadline);
+        }
+        return f;
+    }
     f.delivered_s = std::max(
         0.0,
         std::chrono::duration<double>(arrival->visible_at - f.sent->outcome.accepted_at).count());
@@ -183,6 +232,20 @@ void judge(const AsyncParams& a, const state::CheckState& st, const Collected& c
         r.status = Status::critical;
         r.summary = std::to_string(c.lost) + " probe(s) lost; " + r.summary;
     }
+    if (!c.delayed.empty()) {
+        r.status = worst(r.status, Status::warning);
+        r.summary = verdict::describe(c.delayed.front()) + "; " + r.summary;
+    }
+    if (!c.bounced.empty()) {
+        r.status = Status::critical;
+        const auto more = c.bounced.size() - 1;
+        r.summary = c.bounced.front() +
+                    (more ? " (and " + std::to_string(more) + " more bounced)" : "") + "; " +
+                    r.summary;
+    }
+    if (c.dsn_ignored > 0)
+        r.details.push_back("ignored " + std::to_string(c.dsn_ignored) +
+                            " DSN(s) quoting a probe tag that does not verify");
 }
 
 }  // namespace
@@ -197,6 +260,11 @@ AsyncOutcome run_async(const AsyncParams& a) {
     Collected collected = collect(a, *session, lock, st, deadline);
     Fresh fresh;
     if (a.smtp) fresh = send_fresh(a, *session, lock, st, deadline);
+    if (fresh.bounce) {
+        collected.bounced.push_back(verdict::describe(*fresh.bounce) + " (the fresh probe)");
+        collected.notes.push_back("probe " + fresh.probe->id + " closed as bounced");
+    }
+    collected.delayed.insert(collected.delayed.end(), fresh.delays.begin(), fresh.delays.end());
     session->close(deadline);
 
     AsyncOutcome out;
@@ -223,6 +291,7 @@ AsyncOutcome run_async(const AsyncParams& a) {
     r.perfdata.push_back(lost);
     r.perfdata.push_back(
         count_datum("delivered_now", collected.delivered + (fresh.delivered_s ? 1 : 0)));
+    r.perfdata.push_back(count_datum("bounced_now", static_cast<double>(collected.bounced.size())));
     r.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
     if (fresh.found) {
         out.delivered_header = fresh.found->header;

@@ -47,7 +47,8 @@ PreparedProbe prepare_probe(const SmtpOptions& smtp, const probe::Identity& iden
 CheckResult run_mail_send(const MailSendConfig& c) {
     Deadline deadline = Deadline::for_timeout(c.standard.timeout_s);
     auto prepared = prepare_probe(c.smtp, c.identity, planned_route(c.smtp));
-    auto report = send_probe(c.smtp, prepared.message, deadline);
+    auto report =
+        send_probe(c.smtp, probe_envelope(c.smtp, prepared.probe.id), prepared.message, deadline);
 
     CheckResult result = send_stage_result(report, c.standard.verbosity);
     for (const auto& w : c.warnings) result.details.insert(result.details.begin(), "note: " + w);

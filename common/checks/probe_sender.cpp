@@ -14,11 +14,12 @@ namespace mailprobe::checks {
 namespace {
 
 smtp::SendOutcome send_with_retries(const SmtpOptions& o, const smtp::ServerConfig& server,
-                                    const std::string& message, const Deadline& deadline,
+                                    const smtp::Envelope& envelope, const std::string& message,
+                                    const Deadline& deadline,
                                     const std::function<bool()>& before_data, SendReport& report) {
     for (int attempt = 0;; ++attempt) {
         try {
-            return smtp::send_message(server, o.envelope, message, deadline, before_data);
+            return smtp::send_message(server, envelope, message, deadline, before_data);
         } catch (const smtp::SendError& e) {
             bool again = e.kind() == smtp::SendError::Kind::temporary &&
                          attempt < o.retry_deferred &&
@@ -48,7 +49,8 @@ std::string resolve_entry(const std::string& host, int port,
     return entry;
 }
 
-SendReport send_via_mx(const SmtpOptions& o, const std::string& message, const Deadline& deadline,
+SendReport send_via_mx(const SmtpOptions& o, const smtp::Envelope& envelope,
+                       const std::string& message, const Deadline& deadline,
                        const std::function<bool()>& before_data) {
     SendReport report;
     const std::string& rcpt = o.envelope.to.front();
@@ -71,7 +73,8 @@ SendReport send_via_mx(const SmtpOptions& o, const std::string& message, const D
                 resolve_entry(host.host, server.endpoint.port,
                               resolver.lookup_addresses(host.host, deadline,
                                                         host.implicit ? "mail host" : "MX"))};
-            report.outcome = send_with_retries(o, server, message, deadline, before_data, report);
+            report.outcome =
+                send_with_retries(o, server, envelope, message, deadline, before_data, report);
             report.server = server.endpoint;
             report.via = "SMTP " + server.endpoint.display();
             return report;
@@ -104,7 +107,8 @@ std::string planned_route(const SmtpOptions& o) {
     return "the MX hosts of " + o.envelope.to.front().substr(o.envelope.to.front().rfind('@') + 1);
 }
 
-SendReport send_probe(const SmtpOptions& o, const std::string& message, const Deadline& deadline,
+SendReport send_probe(const SmtpOptions& o, const smtp::Envelope& envelope,
+                      const std::string& message, const Deadline& deadline,
                       const std::function<bool()>& before_data) {
     if (!o.sendmail.empty()) {
         if (before_data && !before_data()) {
@@ -114,9 +118,15 @@ SendReport send_probe(const SmtpOptions& o, const std::string& message, const De
         // delivery can finish before it exits: the delivery clock starts when it starts.
         auto started = std::chrono::steady_clock::now();
         auto started_ms = probe::unix_now_ms();
-        auto result = smtp::run_sendmail(o.sendmail, message, deadline);
+        auto argv = o.sendmail;
+        if (o.return_path_given) {  // the sendmail interface's envelope sender
+            argv.emplace_back("-f");
+            argv.push_back(envelope.from);
+        }
+        auto result = smtp::run_sendmail(argv, message, deadline);
         SendReport r;
         r.sendmail = true;
+        if (o.return_path_given) r.return_path = envelope.from;
         r.via = "sendmail";
         r.outcome.total_s = r.outcome.transaction_s = result.total_s;
         r.outcome.accepted_at = started;
@@ -126,13 +136,14 @@ SendReport send_probe(const SmtpOptions& o, const std::string& message, const De
     }
     SendReport r;
     if (!o.host_given) {
-        r = send_via_mx(o, message, deadline, before_data);
+        r = send_via_mx(o, envelope, message, deadline, before_data);
     } else {
-        r.outcome = send_with_retries(o, o.server, message, deadline, before_data, r);
+        r.outcome = send_with_retries(o, o.server, envelope, message, deadline, before_data, r);
         r.server = o.server.endpoint;
         r.via = "SMTP " + o.server.endpoint.display();
     }
     r.cert_days = o.server.tls.cert_days;
+    r.return_path = envelope.from;
     return r;
 }
 
@@ -145,6 +156,8 @@ CheckResult send_stage_result(const SendReport& report, int verbosity) {
         r.perfdata.push_back(seconds_datum("submit_time", sent.total_s));
         if (verbosity >= 1 && !sent.reply.empty())
             r.details.push_back("sendmail said: " + sent.reply);
+        if (verbosity >= 1 && !report.return_path.empty())
+            r.details.push_back("bounces go to " + report.return_path);
         return r;
     }
     const auto& ep = *report.server;
@@ -155,7 +168,10 @@ CheckResult send_stage_result(const SendReport& report, int verbosity) {
     if (ep.tls != curl::TlsMode::none) r.perfdata.push_back(seconds_datum("smtp_tls", sent.tls_s));
     r.perfdata.push_back(seconds_datum("smtp_transaction", sent.transaction_s));
     for (const auto& t : report.tried) r.details.push_back("tried " + t);
-    if (verbosity >= 1) r.details.push_back("server reply: " + sent.reply);
+    if (verbosity >= 1) {
+        r.details.push_back("server reply: " + sent.reply);
+        r.details.push_back("bounces go to " + report.return_path + " (MAIL FROM)");
+    }
     if (verbosity >= 2) {
         r.details.push_back("connect " + human_duration(sent.connect_s) + ", TLS " +
                             human_duration(sent.tls_s) + ", transaction " +

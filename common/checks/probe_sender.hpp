@@ -22,11 +22,14 @@ struct SendReport {
     int retries = 0;
     bool sendmail = false;
     std::optional<curl::CertDays> cert_days;  // --cert-days
+    std::string return_path;                  // MAIL FROM (sendmail: its -f, if given)
 };
 
-// before_data: see smtp::send_message (also honoured before sendmail starts).
-SendReport send_probe(const SmtpOptions& options, const std::string& message,
-                      const Deadline& deadline, const std::function<bool()>& before_data = {});
+// before_data: see smtp::send_message (also honoured before sendmail starts). The envelope
+// comes from probe_envelope() (its MAIL FROM is the return path).
+SendReport send_probe(const SmtpOptions& options, const smtp::Envelope& envelope,
+                      const std::string& message, const Deadline& deadline,
+                      const std::function<bool()>& before_data = {});
 
 // The sending stage as a sub-result with its perfdata (smtp_* or submit_time, dns_time).
 CheckResult send_stage_result(const SendReport& report, int verbosity);

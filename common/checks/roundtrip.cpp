@@ -123,12 +123,19 @@ void wait_and_remove(const RoundTripConfig& c, mailbox::MailboxSession& session,
     if (run.arrival) {
         run.delivery_s =
             std::max(0.0, seconds_between(run.sent.outcome.accepted_at, run.arrival->visible_at));
-        if (!c.keep) {
-            auto t0 = std::chrono::steady_clock::now();
-            session.remove({run.arrival->found}, deadline);
-            run.delete_s = seconds_between(t0, std::chrono::steady_clock::now());
-        }
     }
+    if (c.keep) return;
+    // One removal for the probe and the DSNs about it: POP3 deletes only within the session
+    // that saw a message (a DSN seen in an earlier POP3 session stays).
+    std::vector<mailbox::FoundProbe> doomed;
+    if (run.arrival) doomed.push_back(run.arrival->found);
+    for (const auto& dsn : bounces.deletable()) {
+        if (session.can_remove(dsn)) doomed.push_back(dsn);
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    session.remove(doomed, deadline);
+    run.delete_s = seconds_between(t0, std::chrono::steady_clock::now());
+    run.dsn_removed = static_cast<int>(doomed.size()) - (run.arrival ? 1 : 0);
 }
 
 }  // namespace
@@ -158,8 +165,8 @@ RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadlin
         }
     });
     try {
-        run.sent =
-            send_probe(c.smtp, prepared.message, deadline, [&] { return gate.wait(deadline); });
+        run.sent = send_probe(c.smtp, probe_envelope(c.smtp, run.probe.id), prepared.message,
+                              deadline, [&] { return gate.wait(deadline); });
     } catch (...) {
         send_error = std::current_exception();
     }
@@ -180,10 +187,6 @@ RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadlin
         auto mailbox = mailbox_stage_result(c.mailbox, mailbox_stage(*session, login), 0);
         completed.insert(completed.end(), mailbox.perfdata.begin(), mailbox.perfdata.end());
         rethrow_with(std::current_exception(), completed);
-    }
-    if (!c.keep && !bounces.deletable().empty()) {
-        session->remove(bounces.deletable(), deadline);
-        run.dsn_removed = static_cast<int>(bounces.deletable().size());
     }
     session->close(deadline);
     run.mailbox = mailbox_stage(*session, login);

@@ -35,6 +35,9 @@ public:
 
     std::vector<RawMessage> new_messages_mentioning(const std::string& text,
                                                     const Deadline& deadline) override;
+    std::vector<RawMessage> messages_mentioning(const std::vector<std::string>& texts,
+                                                std::int64_t since_unix_ms,
+                                                const Deadline& deadline) override;
 
 private:
     using Untagged = std::function<void(const std::string& line, const std::string* literal)>;
@@ -67,6 +70,9 @@ private:
     };
     std::vector<Fetched> fetch_messages(const std::vector<std::uint32_t>& uids,
                                         const Deadline& deadline);
+    // The newest `limit` of these messages, each as fetch_messages() gets it.
+    std::vector<RawMessage> newest_messages(std::vector<std::uint32_t> uids, std::size_t limit,
+                                            const Deadline& deadline);
     std::vector<FoundProbe> verified(const std::vector<std::uint32_t>& uids,
                                      const probe::Identity& identity, const std::string& folder,
                                      const Deadline& deadline);

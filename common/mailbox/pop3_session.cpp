@@ -1,5 +1,6 @@
 #include "mailbox/pop3_session.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <thread>
@@ -37,6 +38,7 @@ LoginTimes Pop3Session::open(const Deadline& deadline) {
         throw critical("POP3 server " + m_config.endpoint.display() +
                        " sent a malformed STAT reply: " + sanitize_text(stat));
     }
+    if (!m_baseline) m_baseline = m_count;
     return times;
 }
 
@@ -118,6 +120,56 @@ std::optional<FoundProbe> Pop3Session::find(const probe::Identity& identity, con
     return std::nullopt;
 }
 
+std::vector<RawMessage> Pop3Session::new_messages_mentioning(const std::string& text,
+                                                             const Deadline& deadline) {
+    // A DSN's explanation, status part and the returned probe fit in far fewer lines; a
+    // longer message is read only this far.
+    static constexpr int k_dsn_lines = 400;
+    static constexpr std::uint32_t k_max_messages = 5;
+    ensure_open(deadline);
+    std::vector<RawMessage> out;
+    const std::uint32_t base = m_baseline.value_or(m_count);
+    const std::uint32_t newest_few = m_count > k_max_messages ? m_count - k_max_messages + 1 : 1;
+    const std::uint32_t lowest = std::max(base + 1, newest_few);
+    for (std::uint32_t n = m_count; n >= lowest && n > 0; --n) {
+        auto message = top(n, k_dsn_lines, deadline);
+        if (message && message->find(text) != std::string::npos)
+            out.push_back(RawMessage{"INBOX", n, m_generation, std::move(*message)});
+    }
+    return out;
+}
+
+std::vector<RawMessage> Pop3Session::messages_mentioning(const std::vector<std::string>& texts,
+                                                         std::int64_t /*since_unix_ms*/,
+                                                         const Deadline& deadline) {
+    static constexpr int k_dsn_lines = 400;
+    static constexpr std::size_t k_max_messages = 10;
+    const auto mentions = [&](std::string_view text) {
+        return std::any_of(texts.begin(), texts.end(), [&](const std::string& t) {
+            return text.find(t) != std::string_view::npos;
+        });
+    };
+    ensure_open(deadline);
+    std::vector<RawMessage> out;
+    const auto limit = static_cast<std::uint32_t>(std::max(1, m_config.scan_limit));
+    const std::uint32_t lowest = m_count > limit ? m_count - limit + 1 : 1;
+    for (std::uint32_t n = m_count; n >= lowest && n > 0 && out.size() < k_max_messages; --n) {
+        auto header = top(n, 0, deadline);
+        if (!header) continue;
+        std::string lower(*header);
+        for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        // Only a header that looks like a bounce (or names a probe: VERP) is worth its body.
+        const bool bounce_like = lower.find("multipart/report") != std::string::npos ||
+                                 lower.find("mailer-daemon") != std::string::npos ||
+                                 lower.find("x-failed-recipients") != std::string::npos;
+        if (!bounce_like && !mentions(*header)) continue;
+        auto message = top(n, k_dsn_lines, deadline);
+        if (message && mentions(*message))
+            out.push_back(RawMessage{"INBOX", n, m_generation, std::move(*message)});
+    }
+    return out;
+}
+
 void Pop3Session::wait_for_change(const Deadline& until, const Deadline& deadline, bool) {
     // The maildrop only shows new mail to a new session.
     if (m_conn) quit(deadline);
@@ -136,8 +188,14 @@ void Pop3Session::remove(const std::vector<FoundProbe>& probes, const Deadline& 
     for (const auto& p : probes) {
         command("DELE " + std::to_string(p.ref), deadline, "DELE " + std::to_string(p.ref));
     }
-    // POP3 applies deletions only when QUIT succeeds.
+    // POP3 applies deletions only when QUIT succeeds; the messages there before we began
+    // then number fewer.
     quit(deadline);
+    if (m_baseline) {
+        for (const auto& p : probes) {
+            if (p.ref <= *m_baseline && *m_baseline > 0) --*m_baseline;
+        }
+    }
 }
 
 void Pop3Session::quit(const Deadline& deadline) {

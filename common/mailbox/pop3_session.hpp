@@ -16,6 +16,16 @@ public:
     std::optional<FoundProbe> find(const probe::Identity& identity, const std::string& id,
                                    const Deadline& deadline) override;
     void wait_for_change(const Deadline& until, const Deadline& deadline, bool allow_idle) override;
+    // Messages numbered above the count at the first login (less those we deleted since).
+    std::vector<RawMessage> new_messages_mentioning(const std::string& text,
+                                                    const Deadline& deadline) override;
+    // The newest messages (--scan-limit) whose header looks like a bounce, or names a text.
+    std::vector<RawMessage> messages_mentioning(const std::vector<std::string>& texts,
+                                                std::int64_t since_unix_ms,
+                                                const Deadline& deadline) override;
+    bool can_remove(const FoundProbe& message) const override {
+        return m_conn && message.session == m_generation;
+    }
     void remove(const std::vector<FoundProbe>& probes, const Deadline& deadline) override;
     void close(const Deadline& deadline) noexcept override;
 
@@ -42,6 +52,7 @@ private:
     MailboxConfig m_config;
     std::unique_ptr<LineConnection> m_conn;
     std::uint32_t m_count = 0;
+    std::optional<std::uint32_t> m_baseline;  // messages there before this check began
     std::uint64_t m_generation = 0;
     std::vector<std::string> m_transcript;
     std::size_t m_unverified = 0;  // of the last scan

@@ -52,7 +52,8 @@ struct FoundProbe {
 // A whole message (header and body), e.g. a delivery status notification.
 struct RawMessage {
     std::string folder;
-    std::uint32_t ref = 0;  // IMAP UID
+    std::uint32_t ref = 0;      // IMAP UID or POP3 message number
+    std::uint64_t session = 0;  // POP3: as FoundProbe::session
     std::string text;
 };
 
@@ -82,12 +83,22 @@ public:
     // IDLE support) it simply lets the time pass.
     virtual void wait_for_change(const Deadline& until, const Deadline& deadline,
                                  bool allow_idle) = 0;
-    // Messages that arrived in the main folder since open() whose body mentions `text` (at
-    // most a few, newest first). IMAP only: POP3 sessions return none.
+    // Messages that arrived in the main folder since open() whose text mentions `text` (at
+    // most a few). Sessions that cannot tell new mail apart return none.
     virtual std::vector<RawMessage> new_messages_mentioning(const std::string& /*text*/,
                                                             const Deadline& /*deadline*/) {
         return {};
     }
+    // Messages in the main folder that arrived on or after that day and mention any of these
+    // texts (the newest few). POP3 has no dates: the newest messages that look like bounces.
+    virtual std::vector<RawMessage> messages_mentioning(const std::vector<std::string>& /*texts*/,
+                                                        std::int64_t /*since_unix_ms*/,
+                                                        const Deadline& /*deadline*/) {
+        return {};
+    }
+    // Whether remove() can still address this message (POP3: only within the session that
+    // saw it, since numbers change between sessions).
+    virtual bool can_remove(const FoundProbe& /*message*/) const { return true; }
     // Deletes exactly these messages (verified probes only, by UID / number).
     virtual void remove(const std::vector<FoundProbe>& probes, const Deadline& deadline) = 0;
     virtual void close(const Deadline& deadline) noexcept = 0;

@@ -53,6 +53,13 @@ void add_smtp_options(OptionSet& o) {
             "with an OAuth2 token instead of the password)");
     add_token_options(o, "smtp");
     o.value("from", 0, "ADDRESS", "Envelope and header sender (default: the first --to)")
+        .value("return-path", 0, "ADDRESS",
+               "Envelope sender (MAIL FROM), where bounces go: an address whose mail lands in "
+               "the mailbox mailprobe reads (default: --from)")
+        .flag("return-path-verp", 0,
+              "Send with MAIL FROM local+<probe id>@domain (the return path with VERP), so "
+              "that a bounce names the probe in its own address; the domain must deliver "
+              "plus-addressed mail to local")
         .multi("to", 0, "ADDRESS",
                "Recipient of the probe; several recipients as a comma-separated list or by "
                "repeating the option")
@@ -117,7 +124,31 @@ std::string helo_name(const ParsedOptions& p) {
     return *given;
 }
 
+// A return path is written into MAIL FROM (and sendmail's -f): a plain local@domain
+// address, with room for "+<probe id>" under VERP (local part at most 64 octets).
+std::string return_path(const ParsedOptions& p, const std::string& from, bool verp) {
+    if (!p.has("return-path") && !verp) return from;  // --from was checked already
+    const std::string value = p.get_or("return-path", from);
+    static const std::regex valid(
+        R"(^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$)");
+    if (value.size() > 254 || !std::regex_match(value, valid)) {
+        throw UsageError("--return-path: '" + value + "' is not a mail address (local@domain)");
+    }
+    if (verp && value.find('@') + 33 > 64) {
+        throw UsageError("--return-path-verp: the local part of '" + value +
+                         "' leaves no room for +<probe id> (64 octets at most)");
+    }
+    return value;
+}
+
 }  // namespace
+
+smtp::Envelope probe_envelope(const SmtpOptions& o, const std::string& probe_id) {
+    smtp::Envelope e = o.envelope;
+    e.from = o.return_path;
+    if (o.return_path_verp) e.from.insert(e.from.rfind('@'), "+" + probe_id);
+    return e;
+}
 
 SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& warnings) {
     SmtpOptions s;
@@ -166,6 +197,9 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
     if (s.envelope.from.find_first_of("<> \t") != std::string::npos) {
         throw UsageError("--from: '" + s.envelope.from + "' is not a mail address");
     }
+    s.return_path_verp = p.has("return-path-verp");
+    s.return_path_given = p.has("return-path") || s.return_path_verp;
+    s.return_path = return_path(p, s.envelope.from, s.return_path_verp);
     s.subject_prefix = p.get_or("subject", SmtpOptions::default_subject);
     if (s.subject_prefix.find_first_of("\r\n") != std::string::npos) {
         throw UsageError("--subject must be one line");

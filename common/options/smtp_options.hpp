@@ -11,7 +11,12 @@ namespace mailprobe {
 
 struct SmtpOptions {
     smtp::ServerConfig server;
-    smtp::Envelope envelope;
+    smtp::Envelope envelope;  // envelope.from: the header From (--from)
+    // MAIL FROM: where bounces go (--return-path, else --from); with VERP it becomes
+    // local+<probe id>@domain, so that a bounce names the probe in its own address.
+    std::string return_path;
+    bool return_path_given = false;
+    bool return_path_verp = false;
     std::string subject_prefix;
     bool host_given = false;            // false: find the server from the recipient's MX records
     std::vector<std::string> sendmail;  // non-empty: submit through this local program
@@ -30,5 +35,8 @@ curl::TlsOptions tls_trust_from(const ParsedOptions& parsed);
 
 void add_smtp_options(OptionSet& options);
 SmtpOptions smtp_options_from(const ParsedOptions& parsed, std::vector<std::string>& warnings);
+
+// The SMTP envelope of the probe with this id: MAIL FROM is the return path (VERP applied).
+smtp::Envelope probe_envelope(const SmtpOptions& options, const std::string& probe_id);
 
 }  // namespace mailprobe

@@ -215,9 +215,10 @@ std::string printable(std::string_view s, std::size_t max_len) {
     return out;
 }
 
-// The 32-hex probe id in a VERP address "local+<id>@domain", or "".
+// The 32-hex probe id in a VERP address "local+<id>@domain" (the last '+' of the local
+// part: the return path itself may be plus-addressed), or "".
 std::string verp_id(std::string_view address) {
-    const std::size_t plus = address.find('+');
+    const std::size_t plus = address.rfind('+', address.rfind('@'));
     if (plus == std::string_view::npos || plus + 33 >= address.size()) return {};
     const std::string_view id = address.substr(plus + 1, 32);
     if (address[plus + 33] != '@') return {};
@@ -233,8 +234,12 @@ std::optional<Dsn> parse_dsn(std::string_view message) {
     if (!relay::header_values(top.header, std::string(probe::k_header), 1).empty())
         return std::nullopt;
     Dsn d;
+    // The delivering side may keep or strip the "+<id>" detail in each of these: the
+    // first that carries one wins, else the first present.
     for (const std::string_view name : {"Delivered-To", "X-Original-To", "To"}) {
-        if (d.verp_to.empty()) d.verp_to = first(top.header, name);
+        std::string value = first(top.header, name);
+        if (d.verp_to.empty() || (verp_id(d.verp_to).empty() && !verp_id(value).empty()))
+            d.verp_to = std::move(value);
     }
     std::string_view first_text;
     bool have_text = false;

@@ -41,6 +41,7 @@ TABLE = [
     ("check_mail_send", "smtp", "arg", "smtp-host"),
     ("check_mail_send", "smtp", "arg", "helo"),
     ("check_mail_send", "smtp", "arg", "from"),
+    ("check_mail_send", "smtp", "arg", "return-path"),
     ("check_mail_send", "smtp", "arg", "to"),
     ("check_mail_send", "smtp", "arg", "smtp-user"),
     ("check_mail_send", "smtp", "arg", "smtp-password"),

@@ -459,6 +459,7 @@ forward@$DOMAIN monitor@$DOMAIN
 probe@no-mx.test probe@$DOMAIN
 probe@mx-fallback.test probe@$DOMAIN
 probe@relay-dest.test probe@$DOMAIN
+greylist-delayed@$DOMAIN t69@$DOMAIN
 EOF
   cat >"$p1/greylist_recipients" <<'EOF'
 /^greylist[^@]*@mail\.test$/ mp_greylisting
@@ -499,6 +500,8 @@ smtp_tls_security_level = may
 # t42 is relayed to the MX without TLS (an unencrypted relay hop for the TLS verdict tests)
 transport_maps = inline:{ {t42@$DOMAIN=plainrelay:[127.0.0.1]:$P_SMTP} }
 local_transport = error:5.1.1 local delivery is disabled in the test relay
+# a deferral (e.g. greylist-delayed@ greylisted by the MX) gets a delay DSN at once
+delay_warning_time = 1s
 smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
 EOF
   } >"$p2/main.cf"

@@ -316,6 +316,38 @@ BOOST_AUTO_TEST_CASE(never_ours_unless_the_tag_verifies_for_an_awaited_probe) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(verp_address_found_where_the_delivering_side_kept_it) {
+    // Dovecot writes Delivered-To without the "+detail"; the bounce's To keeps it. A return
+    // path that is itself plus-addressed gets the id after its last '+'.
+    const std::string id = our_probe.id;
+    const std::string rest = gmail_dsn("none").substr(gmail_dsn("none").find("\nSubject:"));
+    struct Case {
+        const char* what;
+        std::string header;
+        DsnMatch expected;
+    };
+    const std::vector<Case> cases = {
+        {"stripped Delivered-To, VERP To",
+         "Delivered-To: probe@gmail.com\nTo: probe+" + id + "@gmail.com",
+         DsnMatch::ours_unverified},
+        {"plus-addressed return path", "To: <probe+mon+" + id + "@gmail.com>",
+         DsnMatch::ours_unverified},
+        {"no VERP anywhere", "Delivered-To: probe@gmail.com\nTo: probe@gmail.com",
+         DsnMatch::not_ours},
+        {"id in the domain, not the local part", "To: probe@" + id + ".example.org",
+         DsnMatch::not_ours},
+        {"id too short", "To: probe+" + id.substr(1) + "@gmail.com", DsnMatch::not_ours},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.what) {
+            const auto d = parse_dsn(
+                "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\n" + c.header + rest);
+            BOOST_TEST_REQUIRE(d.has_value());
+            BOOST_TEST((refers_to(*d, ours, {id}).match == c.expected));
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(not_a_dsn) {
     // The probe itself, ordinary mail, and mail that only quotes a bounce in its text.
     BOOST_TEST(!parse_dsn(returned_message(our_probe.header_value())).has_value());

@@ -156,6 +156,36 @@ BOOST_AUTO_TEST_CASE(to_list_is_several_recipients) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(return_path_is_a_plain_address_with_room_for_verp) {
+    std::vector<std::string> warnings;
+    const std::string id(32, 'a');
+    auto s = smtp_options_from(parse({"--to", "probe@example.org"}), warnings);
+    BOOST_TEST(probe_envelope(s, id).from == "probe@example.org");  // default: --from
+    s = smtp_options_from(parse({"--to", "a@example.org", "--from", "b@example.org",
+                                 "--return-path", "bounce+mon@example.org"}),
+                          warnings);
+    BOOST_TEST(probe_envelope(s, id).from == "bounce+mon@example.org");
+    s = smtp_options_from(parse({"--to", "a@example.org", "--return-path-verp"}), warnings);
+    BOOST_TEST(probe_envelope(s, id).from == "a+" + id + "@example.org");
+    BOOST_TEST(s.envelope.from == "a@example.org");  // the header From stays
+    for (const char* bad :
+         {"", "nobody", "@example.org", "a@", "a b@example.org", "<a@example.org>",
+          "a@b@example.org", "a@example.org>RCPT", "a@-example.org", "a@example..org\x7f"}) {
+        std::string msg = usage_error([&] {
+            (void)smtp_options_from(parse({"--to", "probe@example.org", "--return-path", bad}),
+                                    warnings);
+        });
+        BOOST_TEST(contains(msg, "--return-path: '"), msg);
+        BOOST_TEST(contains(msg, "is not a mail address"), msg);
+    }
+    std::string msg = usage_error([&] {
+        (void)smtp_options_from(parse({"--to", "probe@example.org", "--return-path-verp",
+                                       "--return-path", std::string(40, 'x') + "@example.org"}),
+                                warnings);
+    });
+    BOOST_TEST(contains(msg, "leaves no room for +<probe id>"), msg);
+}
+
 BOOST_AUTO_TEST_CASE(empty_folders_refused) {
     EnvGuard env;
     ::setenv("MAILPROBE_MAILBOX_PASSWORD", "good", 1);
