@@ -45,11 +45,11 @@ BOOST_AUTO_TEST_CASE(search_responses_give_their_numbers_or_nothing) {
         std::optional<Uids> expected;
     };
     const std::vector<Case> cases = {
-        {"* SEARCH 2 3 6", Uids{2, 3, 6}},           // RFC 3501 6.4.4
-        {"* SEARCH", Uids{}},                        // nothing matched
-        {"* SEARCH ", Uids{}},                       // Cyrus: trailing space after an empty result
-        {"* search 17", Uids{17}},                   // keywords are case-insensitive
-        {"* SEARCH 4294967295", Uids{4294967295U}},  // the largest UID (2^32 - 1)
+        {"* SEARCH 2 3 6", Uids{2, 3, 6}},                // RFC 3501 6.4.4
+        {"* SEARCH", Uids{}},                             // nothing matched
+        {"* SEARCH ", Uids{}},                            // a trailing space after an empty result
+        {"* search 17", Uids{17}},                        // keywords are case-insensitive
+        {"* SEARCH 4294967295", Uids{4294967295U}},       // the largest UID (2^32 - 1)
         {"* SEARCH 2 5 (MODSEQ 917162500)", Uids{2, 5}},  // RFC 7162 CONDSTORE modifier
         {"* SEARCH 4294967296", std::nullopt},            // beyond 32 bits
         {"* SEARCH 99999999999999999999", std::nullopt},  // far beyond
@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(internaldate_becomes_unix_milliseconds) {
         {"* 1 FETCH (UID 9 INTERNALDATE \"27-Nov-2026 17:32:05 +0000\" BODY[HEADER] {2}",
          1795800725000},
         {"* 1 FETCH (INTERNALDATE \"01-Dec-2026 04:05:06 +0100\")", 1796094306000},
-        // date-day-fixed = (SP DIGIT) / 2DIGIT: a one-digit day may be space-padded (Cyrus)
+        // date-day-fixed = (SP DIGIT) / 2DIGIT: Cyrus pads a one-digit day with a space
         {"* 1 FETCH (INTERNALDATE \" 7-Dec-2026 09:00:00 +0000\")", 1796634000000},
         {"* 1 FETCH (INTERNALDATE \"7-Dec-2026 09:00:00 +0000\")", 1796634000000},
         {"* 1 FETCH (INTERNALDATE \"31-Foo-2026 09:00:00 +0000\")", std::nullopt},
@@ -198,8 +198,8 @@ BOOST_AUTO_TEST_CASE(capabilities_come_from_the_response_or_the_greeting_code) {
          "AUTH=PLAIN] Dovecot (Debian) ready.",
          Words{"IMAP4REV1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "LITERAL+",
                "STARTTLS", "AUTH=PLAIN"}},
-        // Cyrus after login, in the tagged OK's code: only untagged lines count
-        {"a1 OK [CAPABILITY IMAP4rev1 UIDPLUS] User logged in", std::nullopt},
+        // Dovecot after LOGIN, in the tagged OK: only untagged lines count
+        {"a1 OK [CAPABILITY IMAP4rev1 UIDPLUS] Logged in", std::nullopt},
         {"* CAPABILITY imap4rev2 idle uidplus", Words{"IMAP4REV2", "IDLE", "UIDPLUS"}},
         {"* CAPABILITY  IMAP4rev1   IDLE ", Words{"IMAP4REV1", "IDLE"}},
         {"* CAPABILITY ", Words{}},
