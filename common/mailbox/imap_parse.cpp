@@ -98,9 +98,11 @@ std::optional<std::int64_t> fetch_internaldate_ms(std::string_view line) {
     auto rest = line.substr(at + key.size());
     auto end = rest.find('"');
     if (end == std::string_view::npos || end > 40) return std::nullopt;
-    // "27-Nov-2026 17:32:05 +0000" is an RFC 5322 date once the dashes are spaces.
+    // "27-Nov-2026 17:32:05 +0000" is an RFC 5322 date once the dashes are spaces; a
+    // one-digit day may come space-padded (date-day-fixed, " 7-Nov-2026").
     std::string date(rest.substr(0, end));
-    for (std::size_t i = 0; i < date.size() && date[i] != ' '; ++i) {
+    std::size_t day = date.find_first_not_of(' ');
+    for (std::size_t i = day; i < date.size() && date[i] != ' '; ++i) {
         if (date[i] == '-') date[i] = ' ';
     }
     auto secs = relay::parse_date(date);
