@@ -78,7 +78,9 @@ void collect_bounces(const AsyncParams& a, mailbox::MailboxSession& session, sta
         since = std::min(since, it->sent_ms);
     }
     auto found = find_bounces(session, a.identity, ids, since, deadline);
-    for (auto& [id, dsn] : found.failed) {
+    for (auto& failed : found.failed) {
+        const std::string& id = failed.first;
+        const auto& dsn = failed.second;
         auto it = std::find_if(st.outstanding.begin(), st.outstanding.end(),
                                [&](const auto& o) { return o.id == id; });
         if (it == st.outstanding.end()) continue;  // a second DSN for the same probe

@@ -24,9 +24,15 @@ std::vector<RawMessage> ImapSession::messages_mentioning(const std::vector<std::
                                                          const Deadline& deadline) {
     if (texts.empty()) return {};
     select(m_config.folder, deadline);
-    std::string any = "TEXT " + imap::quote(texts.front());
-    for (std::size_t i = 1; i < texts.size(); ++i)
-        any = "OR TEXT " + imap::quote(texts[i]) + " " + any;
+    // "OR TEXT c OR TEXT b TEXT a": one OR before each text but the first.
+    std::string any;
+    for (std::size_t i = texts.size() - 1; i > 0; --i) {
+        any += "OR TEXT ";
+        any += imap::quote(texts[i]);
+        any += ' ';
+    }
+    any += "TEXT ";
+    any += imap::quote(texts.front());
     // SINCE compares dates in the server's time zone: a day earlier covers any zone.
     const std::time_t t = static_cast<std::time_t>(since_unix_ms / 1000) - 86400;
     std::tm tm{};

@@ -128,7 +128,7 @@ std::string helo_name(const ParsedOptions& p) {
 // address, with room for "+<probe id>" under VERP (local part at most 64 octets).
 std::string return_path(const ParsedOptions& p, const std::string& from, bool verp) {
     if (!p.has("return-path") && !verp) return from;  // --from was checked already
-    const std::string value = p.get_or("return-path", from);
+    std::string value = p.get_or("return-path", from);
     static const std::regex valid(
         R"(^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$)");
     if (value.size() > 254 || !std::regex_match(value, valid)) {
