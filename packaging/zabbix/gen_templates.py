@@ -44,7 +44,12 @@ SHARED = [("{$MAILPROBE.PROBE.NAME}", "site-a",
            "Probe name that check_mail_send and check_mailbox_receive (setup 5) agree on; shared by both templates."),
           ("{$MAILPROBE.PROBE.KEY.FILE}", "/etc/zabbix/mailprobe/probe.key",
            "Probe key (--probe-secret-file) shared by sender and receiver: make it with openssl rand -hex 32, mode 0600, owner zabbix; copy the same file to the receiving side.")]
-EXTRA_OPTIONS = 3
+# Enough free arguments for an OAuth2 side (mechanism, provider, tenant, client id, secret or
+# certificate and key) next to --cacert or --cert-days.
+EXTRA_OPTIONS = 8
+# only with the built-in OAuth2 client (--oauth2-*; the certificate's days with --cert-days)
+OAUTH2 = [("oauth2_token_time", "OAuth2 token request", True, "s"),
+          ("oauth2_cert_days", "OAuth2 client certificate days left", True, "")]
 
 
 def own(short, rest):
@@ -58,7 +63,7 @@ def template(short, params, macros, shared=()):
     own_macros = [(own(short, "INTERVAL"), "5m", "How often the check runs."),
                   (own(short, "NODATA"), "30m", "Alert when the check returned nothing for this long.")]
     own_macros += [(own(short, name), value, desc) for name, value, desc in macros]
-    own_macros += [(m, "", "Further plugin option, one argument each (e.g. --cacert=/etc/ssl/private-ca.pem, --cert-days=30,14, --smtp-tls=starttls); empty: unused.")
+    own_macros += [(m, "", "Further plugin option, one argument each (e.g. --cacert=/etc/ssl/private-ca.pem, --cert-days=30,14, --smtp-tls=starttls, --mailbox-auth-mech=XOAUTH2, --oauth2-provider=microsoft, --oauth2-client-secret-file=/etc/zabbix/mailprobe/oauth2.secret); empty: unused.")
                    for m in extra]
     return dict(params=params + extra, macros=own_macros + [m for m in SHARED if m[0] in shared],
                 interval=own(short, "INTERVAL"), nodata=own(short, "NODATA"))
@@ -84,7 +89,7 @@ templates = [
               ("TO", "probe@example.org", "Recipient of the probe.")],
              shared=("{$MAILPROBE.PROBE.NAME}", "{$MAILPROBE.PROBE.KEY.FILE}")),
          metrics=[("time", "Total time", False, "s")] + [(k, n, opt, "s") for k, n, opt in SEND]
-                 + CERT_SMTP),
+                 + CERT_SMTP + OAUTH2),
     dict(tech="Mailprobe mail roundtrip", plugin="check_mail_roundtrip", short="roundtrip",
          title="Mail roundtrip",
          desc="Sends a tagged probe through the host's SMTP server and waits for it in an IMAP/POP3 mailbox (check_mail_roundtrip --output json).",
@@ -105,7 +110,8 @@ templates = [
          metrics=[("delivery", "Delivery time", False, "s"), ("time", "Total time", False, "s")]
                  + [(k, n, opt, "s") for k, n, opt in SEND + MBOX]
                  + [("mailbox_search", "Mailbox search", True, "s"), ("mailbox_delete", "Probe deletion", True, "s"),
-                    ("stale_removed", "Stale probes removed", True, "")] + VERDICTS + CERT_SMTP + CERT_MBOX),
+                    ("stale_removed", "Stale probes removed", True, "")] + VERDICTS + CERT_SMTP + CERT_MBOX
+                 + OAUTH2),
     dict(tech="Mailprobe mail relay", plugin="check_mail_relay", short="relay", title="Mail relay",
          desc="Sends a tagged probe through the host (an authenticated smarthost) and waits for it in the final mailbox; every Received hop is measured (check_mail_relay --output json).",
          **template("relay",
@@ -130,7 +136,8 @@ templates = [
          metrics=[("delivery", "Delivery time", False, "s"), ("time", "Total time", False, "s")]
                  + [(k, n, opt, "s") for k, n, opt in SEND + MBOX]
                  + [("mailbox_search", "Mailbox search", True, "s"), ("mailbox_delete", "Probe deletion", True, "s"),
-                    ("stale_removed", "Stale probes removed", True, "")] + VERDICTS + CERT_SMTP + CERT_MBOX,
+                    ("stale_removed", "Stale probes removed", True, "")] + VERDICTS + CERT_SMTP + CERT_MBOX
+                 + OAUTH2,
          hops=True),
     dict(tech="Mailprobe mailbox receive", plugin="check_mailbox_receive", short="receive",
          title="Mailbox receive",
@@ -151,7 +158,7 @@ templates = [
          metrics=[("probe_age", "Newest probe age", True, "s"), ("probes_found", "Probes found", False, ""),
                   ("time", "Total time", False, "s")]
                  + [(k, n, opt, "s") for k, n, opt in MBOX]
-                 + [("mailbox_delete", "Probe deletion", True, "s")] + CERT_MBOX),
+                 + [("mailbox_delete", "Probe deletion", True, "s")] + CERT_MBOX + OAUTH2),
 ]
 
 out = []
