@@ -241,10 +241,11 @@ def _kill_leftover(name: str, marker: str) -> None:
 
 @contextlib.contextmanager
 def daemon(cmd, log_path: Path, name: str, env_extra: dict | None = None, marker: str = "",
-           stop_timeout: float = 15):
+           stop_timeout: float = 15, term_leader_only: bool = False):
     """Runs a daemon in the foreground in its own process group; on leaving the block the
     whole group gets SIGTERM, then SIGKILL after STOP_TIMEOUT seconds, even when the test
-    failed or was terminated. MARKER (a string in its command line) identifies a leftover of an earlier
+    failed or was terminated. TERM_LEADER_ONLY: SIGTERM goes to the daemon alone, which stops
+    its own children (Icinga 2's umbrella process and its worker). MARKER (a string in its command line) identifies a leftover of an earlier
     run that was killed, which is stopped first."""
     signal.signal(signal.SIGTERM, _terminated)
     signal.signal(signal.SIGINT, _terminated)
@@ -263,7 +264,7 @@ def daemon(cmd, log_path: Path, name: str, env_extra: dict | None = None, marker
     try:
         yield proc
     finally:
-        stop_group(pgid, proc, name, stop_timeout)
+        stop_group(pgid, proc, name, stop_timeout, term_leader_only)
         _pgid_file(name).unlink(missing_ok=True)
 
 
@@ -277,10 +278,14 @@ def group_alive(pgid: int) -> bool:
         return True
 
 
-def stop_group(pgid: int, proc: subprocess.Popen, name: str, timeout: float = 15) -> None:
+def stop_group(pgid: int, proc: subprocess.Popen, name: str, timeout: float = 15,
+               leader_only: bool = False) -> None:
     t0 = time.monotonic()
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
+        if leader_only:
+            os.kill(pgid, signal.SIGTERM)
+        else:
+            os.killpg(pgid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         proc.poll()

@@ -305,10 +305,12 @@ object Service "usage" {{
         t.check(p.returncode == 0, f"config invalid:\n{p.stdout}{p.stderr}")
         t0 = time.monotonic()
         try:
-            # Icinga 2 writes icinga2.state (checked below) only when it shuts down cleanly,
-            # which on a loaded machine can take longer than the default 15 s.
+            # Icinga 2 writes icinga2.state (checked below) only when it shuts down cleanly.
+            # SIGTERM to its umbrella process alone, which stops the worker: with the whole
+            # group signalled at once it sometimes never finished shutting down.
             with t.daemon([icinga2, "daemon", "-c", conf, *defines(tmp), "-x", "notice"],
-                          log_path, "icinga2", marker="/mp-icinga2-run-", stop_timeout=90):
+                          log_path, "icinga2", marker="/mp-icinga2-run-", stop_timeout=90,
+                          term_leader_only=True):
 
                 def done():
                     recs = perfdata_records(perf)
