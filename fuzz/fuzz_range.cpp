@@ -3,7 +3,7 @@
 
 #include "core/error.hpp"
 #include "fuzz_common.hpp"
-#include "output/range.hpp"
+#include "result/range.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text = fuzz::as_view(data, size);

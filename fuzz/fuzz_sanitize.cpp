@@ -1,7 +1,7 @@
 // sanitize_text: whatever a server sends, the result is safe in a status line, valid UTF-8
 // and bounded. The first byte picks the length cap.
+#include "core/sanitize.hpp"
 #include "fuzz_common.hpp"
-#include "output/sanitize.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;

@@ -1,7 +1,7 @@
 // Secret scrubbing: once registered, a secret (first line of the input, >= 4 bytes) never
 // survives secrets::scrub() in the text that follows, whatever that text is.
+#include "core/secrets.hpp"
 #include "fuzz_common.hpp"
-#include "output/secrets.hpp"
 
 using namespace mailprobe;
 

@@ -1,7 +1,7 @@
 // The --async state file reader (state::parse) on arbitrary file contents: a corrupt file is
 // a CheckFailure (UNKNOWN) naming the path, never a crash; what parses writes back the same.
-#include "core/error.hpp"
 #include "fuzz_common.hpp"
+#include "result/failure.hpp"
 #include "state/model.hpp"
 
 using namespace mailprobe;

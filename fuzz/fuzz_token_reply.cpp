@@ -1,11 +1,11 @@
 // OAuth2 token endpoint replies (JSON from the provider, RFC 6749 5.1/5.2) and token cache
 // files: whatever arrives, a reply is either a usable bearer token or one clean CRITICAL
 // line of bounded length, and a cache file is either a valid token or nothing.
-#include "core/error.hpp"
 #include "fuzz_common.hpp"
 #include "oauth2/token_cache.hpp"
 #include "oauth2/token_endpoint.hpp"
 #include "oauth2/token_source.hpp"
+#include "result/failure.hpp"
 
 using namespace mailprobe;
 

@@ -8,9 +8,9 @@
 #include "checks/mail_send.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "checks/probe_sender.hpp"
-#include "output/duration.hpp"
-#include "output/perfdata.hpp"
+#include "core/duration.hpp"
 #include "relay/received.hpp"
+#include "result/perfdata.hpp"
 #include "state/store.hpp"
 
 namespace mailprobe::checks {

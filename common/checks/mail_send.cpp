@@ -3,11 +3,11 @@
 #include "checks/certificate.hpp"
 #include "checks/probe_sender.hpp"
 
+#include "core/duration.hpp"
 #include "core/host.hpp"
 #include "options/oauth2_options.hpp"
 #include "options/probe_options.hpp"
-#include "output/duration.hpp"
-#include "output/perfdata.hpp"
+#include "result/perfdata.hpp"
 
 namespace mailprobe::checks {
 

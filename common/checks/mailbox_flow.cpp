@@ -3,8 +3,8 @@
 #include <ctime>
 
 #include "checks/certificate.hpp"
-#include "output/duration.hpp"
-#include "output/perfdata.hpp"
+#include "core/duration.hpp"
+#include "result/perfdata.hpp"
 
 namespace mailprobe::checks {
 

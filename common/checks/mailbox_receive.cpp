@@ -5,13 +5,13 @@
 
 #include "checks/certificate.hpp"
 #include "checks/mailbox_flow.hpp"
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "options/mailbox_options.hpp"
 #include "options/oauth2_options.hpp"
 #include "options/probe_options.hpp"
 #include "options/smtp_options.hpp"
-#include "output/duration.hpp"
-#include "output/perfdata.hpp"
+#include "result/perfdata.hpp"
 
 namespace mailprobe::checks {
 

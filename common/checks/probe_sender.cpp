@@ -3,10 +3,10 @@
 #include <thread>
 
 #include "checks/certificate.hpp"
-#include "core/error.hpp"
-#include "output/duration.hpp"
-#include "output/perfdata.hpp"
+#include "core/duration.hpp"
 #include "probe/probe.hpp"
+#include "result/failure.hpp"
+#include "result/perfdata.hpp"
 #include "smtp/sendmail.hpp"
 
 namespace mailprobe::checks {

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "output/duration.hpp"
-#include "output/perfdata.hpp"
+#include "core/duration.hpp"
+#include "result/perfdata.hpp"
 
 namespace mailprobe::checks {
 

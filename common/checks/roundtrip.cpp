@@ -8,12 +8,12 @@
 #include "checks/certificate.hpp"
 #include "checks/stale_scan.hpp"
 #include "checks/verdicts.hpp"
-#include "core/error.hpp"
+#include "core/duration.hpp"
 #include "options/mailbox_options.hpp"
 #include "options/oauth2_options.hpp"
 #include "options/probe_options.hpp"
-#include "output/duration.hpp"
-#include "output/perfdata.hpp"
+#include "result/failure.hpp"
+#include "result/perfdata.hpp"
 
 namespace mailprobe::checks {
 

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <sstream>
 
-#include "core/error.hpp"
+#include "result/failure.hpp"
 #include "state/model.hpp"
 #include "state/posix.hpp"
 #include "state/store.hpp"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "output/perfdata.hpp"
+#include "result/perfdata.hpp"
 
 namespace mailprobe::checks {
 namespace {

@@ -1,44 +1,15 @@
 #pragma once
-// Recoverable failures travel as typed exceptions and are caught in one place
-// (plugin/runner.cpp), which turns them into a check result.
+// Bad usage as a typed exception, caught in one place (plugin/runner.cpp). Failures of the
+// checked service are result/failure.hpp: they carry a state and perfdata.
 #include <stdexcept>
 #include <string>
-#include <vector>
-
-#include "output/perfdata.hpp"
-#include "result/status.hpp"
 
 namespace mailprobe {
-
-// A failure of the service being checked, or of the check itself, with the state it implies.
-class CheckFailure : public std::runtime_error {
-public:
-    CheckFailure(Status status, const std::string& message)
-        : std::runtime_error(message), m_status(status) {}
-    Status status() const { return m_status; }
-    // Perfdata of the stages that completed before the failure, so that graphs have no
-    // gaps (the runner adds "time").
-    const std::vector<PerfDatum>& perfdata() const { return m_perfdata; }
-    void add_perfdata(const std::vector<PerfDatum>& completed) {
-        m_perfdata.insert(m_perfdata.end(), completed.begin(), completed.end());
-    }
-
-private:
-    Status m_status;
-    std::vector<PerfDatum> m_perfdata;
-};
 
 // Bad options or configuration: always UNKNOWN, printed with a usage hint.
 class UsageError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
-
-inline CheckFailure critical(const std::string& message) {
-    return CheckFailure(Status::critical, message);
-}
-inline CheckFailure unknown(const std::string& message) {
-    return CheckFailure(Status::unknown, message);
-}
 
 }  // namespace mailprobe

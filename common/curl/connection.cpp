@@ -5,9 +5,8 @@
 
 #include "oauth2/sasl.hpp"
 
-#include "output/duration.hpp"
-#include "output/perfdata.hpp"
-#include "output/sanitize.hpp"
+#include "core/duration.hpp"
+#include "core/sanitize.hpp"
 
 namespace mailprobe::curl {
 

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "core/deadline.hpp"
-#include "core/error.hpp"
 #include "curl/certinfo.hpp"
 #include "curl/easy.hpp"
 #include "curl/transcript.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::oauth2 {
 class TokenSource;

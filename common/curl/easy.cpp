@@ -2,7 +2,7 @@
 
 #include <mutex>
 
-#include "core/error.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::curl {
 

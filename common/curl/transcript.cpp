@@ -5,7 +5,7 @@
 #include <mutex>
 #include <vector>
 
-#include "output/sanitize.hpp"
+#include "core/sanitize.hpp"
 
 namespace mailprobe::curl {
 

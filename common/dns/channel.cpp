@@ -13,7 +13,7 @@
 #include <mutex>
 #include <new>
 
-#include "core/error.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::dns {
 

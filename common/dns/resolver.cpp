@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <utility>
 
-#include "core/error.hpp"
 #include "dns/channel.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::dns {
 

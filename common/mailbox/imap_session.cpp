@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "core/error.hpp"
+#include "core/sanitize.hpp"
 #include "mailbox/imap_parse.hpp"
 #include "mailbox/mailbox_name.hpp"
-#include "output/sanitize.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::mailbox {
 

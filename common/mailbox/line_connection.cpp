@@ -4,11 +4,10 @@
 
 #include <chrono>
 
+#include "core/duration.hpp"
+#include "core/sanitize.hpp"
 #include "oauth2/bearer_login.hpp"
 #include "oauth2/token_source.hpp"
-#include "output/duration.hpp"
-#include "output/perfdata.hpp"
-#include "output/sanitize.hpp"
 
 namespace mailprobe::mailbox {
 

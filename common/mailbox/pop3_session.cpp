@@ -5,8 +5,8 @@
 #include <charconv>
 #include <thread>
 
-#include "core/error.hpp"
-#include "output/sanitize.hpp"
+#include "core/sanitize.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::mailbox {
 

@@ -1,7 +1,7 @@
 #include "oauth2/bearer_login.hpp"
 
+#include "core/sanitize.hpp"
 #include "oauth2/sasl.hpp"
-#include "output/sanitize.hpp"
 
 namespace mailprobe::oauth2 {
 

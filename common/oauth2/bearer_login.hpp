@@ -4,8 +4,8 @@
 // the server offers it, whatever CURLOPT_LOGIN_OPTIONS asks for, so the mechanism the user
 // chose would not be the one used.
 #include "core/deadline.hpp"
-#include "core/error.hpp"
 #include "mailbox/line_connection.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::oauth2 {
 

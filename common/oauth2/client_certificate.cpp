@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "core/base64.hpp"
-#include "core/error.hpp"
+#include "result/failure.hpp"
 #include "state/secret_file.hpp"
 
 namespace mailprobe::oauth2 {

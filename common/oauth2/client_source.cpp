@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "core/error.hpp"
-#include "output/duration.hpp"
+#include "core/duration.hpp"
+#include "result/failure.hpp"
 #include "state/store.hpp"
 
 namespace mailprobe::oauth2 {

@@ -1,8 +1,8 @@
 #include "oauth2/credential_grants.hpp"
 
+#include "core/secrets.hpp"
 #include "oauth2/jwt.hpp"
 #include "oauth2/refresh_token.hpp"
-#include "output/secrets.hpp"
 
 namespace mailprobe::oauth2 {
 

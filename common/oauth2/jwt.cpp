@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "core/base64.hpp"
-#include "core/error.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::oauth2 {
 

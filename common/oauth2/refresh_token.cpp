@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <memory>
 
-#include "core/error.hpp"
 #include "options/standard.hpp"
+#include "result/failure.hpp"
 #include "state/posix.hpp"
 
 namespace mailprobe::oauth2 {

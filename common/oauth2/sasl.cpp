@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base64.hpp"
-#include "output/sanitize.hpp"
+#include "core/sanitize.hpp"
 
 namespace mailprobe::oauth2 {
 

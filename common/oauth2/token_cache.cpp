@@ -10,8 +10,8 @@
 #include <chrono>
 #include <thread>
 
+#include "core/secrets.hpp"
 #include "oauth2/token_source.hpp"
-#include "output/secrets.hpp"
 
 namespace mailprobe::oauth2 {
 

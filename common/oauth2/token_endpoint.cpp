@@ -4,13 +4,13 @@
 
 #include <cctype>
 
-#include "core/error.hpp"
+#include "core/duration.hpp"
+#include "core/sanitize.hpp"
+#include "core/secrets.hpp"
 #include "curl/connection.hpp"
 #include "curl/easy.hpp"
 #include "oauth2/token_source.hpp"
-#include "output/duration.hpp"
-#include "output/sanitize.hpp"
-#include "output/secrets.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::oauth2 {
 

@@ -1,9 +1,9 @@
 #include "oauth2/token_source.hpp"
 
-#include "core/error.hpp"
-#include "output/sanitize.hpp"
-#include "output/secrets.hpp"
+#include "core/sanitize.hpp"
+#include "core/secrets.hpp"
 #include "process/child.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::oauth2 {
 

@@ -3,12 +3,12 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "core/secrets.hpp"
 #include "oauth2/client_source.hpp"
 #include "oauth2/sasl.hpp"
 #include "oauth2/token_source.hpp"
 #include "options/oauth2_grant_options.hpp"
 #include "options/standard.hpp"
-#include "output/secrets.hpp"
 #include "process/child.hpp"
 
 namespace mailprobe {

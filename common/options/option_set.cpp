@@ -5,7 +5,7 @@
 #include <regex>
 
 #include "core/error.hpp"
-#include "output/range.hpp"
+#include "result/range.hpp"
 
 namespace po = boost::program_options;
 

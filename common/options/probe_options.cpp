@@ -1,7 +1,7 @@
 #include "options/probe_options.hpp"
 
 #include "core/error.hpp"
-#include "output/secrets.hpp"
+#include "core/secrets.hpp"
 #include "state/store.hpp"
 #include "state/user_dir.hpp"
 

@@ -5,9 +5,9 @@
 
 #include "core/error.hpp"
 #include "core/host.hpp"
+#include "core/number.hpp"
 #include "options/oauth2_options.hpp"
 #include "options/standard.hpp"
-#include "output/perfdata.hpp"
 #include "probe/subject.hpp"
 #include "smtp/sendmail.hpp"
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
-#include "output/secrets.hpp"
+#include "core/secrets.hpp"
 #include "state/secret_file.hpp"
 
 namespace mailprobe {

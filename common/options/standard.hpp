@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "options/option_set.hpp"
-#include "output/range.hpp"
+#include "result/range.hpp"
 
 namespace mailprobe {
 

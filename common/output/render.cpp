@@ -1,7 +1,7 @@
 #include "output/render.hpp"
 
-#include "output/sanitize.hpp"
-#include "output/secrets.hpp"
+#include "core/sanitize.hpp"
+#include "core/secrets.hpp"
 
 namespace mailprobe {
 

@@ -7,12 +7,12 @@
 #include <string>
 
 #include "checks/certificate.hpp"
-#include "core/error.hpp"
 #include "curl/transcript.hpp"
 #include "oauth2/client_source.hpp"
 #include "options/standard.hpp"
-#include "output/perfdata.hpp"
 #include "output/render.hpp"
+#include "result/failure.hpp"
+#include "result/perfdata.hpp"
 #include "version.hpp"
 
 namespace mailprobe {

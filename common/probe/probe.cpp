@@ -9,10 +9,10 @@
 #include <chrono>
 #include <ctime>
 
-#include "core/error.hpp"
 #include "probe/canonical.hpp"
 #include "probe/subject.hpp"
 #include "relay/headers.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::probe {
 

@@ -12,9 +12,8 @@
 #include <cstring>
 #include <sstream>
 
-#include "core/error.hpp"
-#include "output/duration.hpp"
-#include "output/perfdata.hpp"
+#include "core/duration.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::process {
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "output/perfdata.hpp"
+#include "result/perfdata.hpp"
 #include "result/status.hpp"
 
 namespace mailprobe {

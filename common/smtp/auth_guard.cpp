@@ -4,7 +4,7 @@
 #include <cctype>
 #include <sstream>
 
-#include "output/sanitize.hpp"
+#include "core/sanitize.hpp"
 
 namespace mailprobe::smtp {
 

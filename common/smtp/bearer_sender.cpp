@@ -1,7 +1,7 @@
 #include "smtp/bearer_sender.hpp"
 
+#include "core/sanitize.hpp"
 #include "mailbox/line_connection.hpp"
-#include "output/sanitize.hpp"
 #include "probe/probe.hpp"
 
 namespace mailprobe::smtp {

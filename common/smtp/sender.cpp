@@ -5,8 +5,8 @@
 
 #include "curl/watchdog.hpp"
 #include "oauth2/sasl.hpp"
-#include "output/perfdata.hpp"
 #include "probe/probe.hpp"
+#include "result/perfdata.hpp"
 #include "smtp/auth_guard.hpp"
 #include "smtp/bearer_sender.hpp"
 

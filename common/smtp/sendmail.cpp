@@ -1,8 +1,8 @@
 #include "smtp/sendmail.hpp"
 
-#include "core/error.hpp"
-#include "output/sanitize.hpp"
+#include "core/sanitize.hpp"
 #include "process/child.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::smtp {
 

@@ -6,7 +6,7 @@
 #include <set>
 #include <system_error>
 
-#include "core/error.hpp"
+#include "result/failure.hpp"
 #include "state/model.hpp"
 
 namespace mailprobe::state {

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <utility>
 
-#include "core/error.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::state::detail {
 

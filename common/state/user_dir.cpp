@@ -9,7 +9,7 @@
 #include <system_error>
 #include <vector>
 
-#include "core/error.hpp"
+#include "result/failure.hpp"
 #include "state/posix.hpp"
 
 namespace mailprobe::state {

@@ -17,7 +17,7 @@
 #include <string>
 #include <system_error>
 
-#include "core/error.hpp"
+#include "result/failure.hpp"
 #include "result/status.hpp"
 
 namespace mailprobe {

@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "core/deadline.hpp"
-#include "core/error.hpp"
 #include "dns/resolver.hpp"
+#include "result/failure.hpp"
 #include "support.hpp"
 
 using mailprobe::CheckFailure;

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "core/deadline.hpp"
-#include "core/error.hpp"
 #include "dns/resolver.hpp"
+#include "result/failure.hpp"
 
 using mailprobe::CheckFailure;
 using mailprobe::Deadline;

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/secrets.hpp"
 #include "options/oauth2_options.hpp"
-#include "output/secrets.hpp"
 
 using namespace mailprobe;
 namespace fs = std::filesystem;

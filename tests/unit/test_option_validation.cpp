@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/secrets.hpp"
 #include "options/mailbox_options.hpp"
 #include "options/option_set.hpp"
 #include "options/smtp_options.hpp"
 #include "options/standard.hpp"
-#include "output/secrets.hpp"
 
 using namespace mailprobe;
 

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/secrets.hpp"
 #include "options/option_set.hpp"
 #include "options/standard.hpp"
-#include "output/secrets.hpp"
 #include "support.hpp"
 
 using namespace mailprobe;

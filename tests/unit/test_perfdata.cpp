@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "output/perfdata.hpp"
+#include "result/perfdata.hpp"
 #include "support.hpp"
 
 using namespace mailprobe;

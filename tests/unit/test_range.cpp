@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "output/range.hpp"
+#include "result/range.hpp"
 #include "support.hpp"
 
 using namespace mailprobe;

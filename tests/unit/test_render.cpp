@@ -10,9 +10,9 @@
 #include <tuple>
 #include <vector>
 
+#include "core/sanitize.hpp"
+#include "core/secrets.hpp"
 #include "output/render.hpp"
-#include "output/sanitize.hpp"
-#include "output/secrets.hpp"
 
 using namespace mailprobe;
 

@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/error.hpp"
+#include "result/failure.hpp"
 #include "state/store.hpp"
 #include "support.hpp"
 

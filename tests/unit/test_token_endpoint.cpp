@@ -2,9 +2,9 @@
 #include <boost/test/unit_test.hpp>
 #include <string>
 
-#include "core/error.hpp"
+#include "core/secrets.hpp"
 #include "oauth2/token_endpoint.hpp"
-#include "output/secrets.hpp"
+#include "result/failure.hpp"
 #include "support.hpp"
 
 using namespace mailprobe;

@@ -1,4 +1,4 @@
-#include "output/sanitize.hpp"
+#include "core/sanitize.hpp"
 
 #include <cstdint>
 

@@ -3,7 +3,8 @@
 #include <optional>
 #include <string>
 
-#include "output/range.hpp"
+#include "core/number.hpp"
+#include "result/range.hpp"
 
 namespace mailprobe {
 
@@ -20,8 +21,6 @@ struct PerfDatum {
     std::optional<double> max;
 };
 
-// Locale-independent, never "inf"/"nan" (non-finite values print as "U", undetermined).
-std::string format_number(double value);
 std::string format_perfdatum(const PerfDatum& datum);
 std::string_view unit_suffix(Unit unit);
 

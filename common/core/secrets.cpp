@@ -1,4 +1,4 @@
-#include "output/secrets.hpp"
+#include "core/secrets.hpp"
 
 #include <mutex>
 #include <vector>

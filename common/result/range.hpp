@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/number.hpp"
 #include "result/status.hpp"
 
 namespace mailprobe {
@@ -35,8 +36,5 @@ struct Thresholds {
 
     Status evaluate(double value) const;
 };
-
-// Parses a decimal number independent of the locale; nullopt when it is not one.
-std::optional<double> parse_number(std::string_view text);
 
 }  // namespace mailprobe

@@ -1,4 +1,4 @@
-#include "output/range.hpp"
+#include "result/range.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -6,21 +6,6 @@
 #include "core/error.hpp"
 
 namespace mailprobe {
-
-std::optional<double> parse_number(std::string_view text) {
-    if (text.empty()) return std::nullopt;
-    if (text.front() == '+') {
-        text.remove_prefix(1);
-        if (text.empty() || text.front() == '+' || text.front() == '-') return std::nullopt;
-    }
-    double value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    // from_chars accepts "inf"/"nan": no threshold or option may hold those.
-    if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
-        return std::nullopt;
-    }
-    return value;
-}
 
 Range Range::parse(std::string_view text) {
     Range r;

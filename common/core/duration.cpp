@@ -1,4 +1,4 @@
-#include "output/duration.hpp"
+#include "core/duration.hpp"
 
 #include <charconv>
 #include <cmath>

@@ -1,24 +1,9 @@
-#include "output/perfdata.hpp"
+#include "result/perfdata.hpp"
 
 #include <charconv>
 #include <cmath>
 
 namespace mailprobe {
-
-std::string format_number(double value) {
-    if (!std::isfinite(value)) return "U";
-    if (value == 0) return "0";  // also folds -0
-    char buf[512];               // fixed notation of DBL_MAX needs 316
-    // Fixed notation with microsecond resolution: no exponent that a parser might reject.
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed, 6);
-    if (ec != std::errc()) return "U";
-    std::string text(buf, end);
-    if (text.find('.') != std::string::npos) {
-        while (text.back() == '0') text.pop_back();
-        if (text.back() == '.') text.pop_back();
-    }
-    return text == "-0" ? "0" : text;
-}
 
 std::string_view unit_suffix(Unit unit) {
     switch (unit) {
