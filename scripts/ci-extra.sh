@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# The hardening job of CI, the second command after scripts/test.sh (.ci/run runs both):
+# The release and hardening job of CI, the second command after scripts/test.sh (.ci/run runs
+# both):
+#   0. packaging   the .deb/.rpm, their install, Icinga 2, Nagios 4 and a real Zabbix server
+#                  running the plugins, and the benchmark's quick mode (SUITE=release
+#                  scripts/test.sh: the test build, its mail stack on port base 24000)
 #   1. clang-tidy  over common/ and plugins/ (.clang-tidy; scripts/clang-tidy.sh)
 #   2. fuzzing     every libFuzzer target for FUZZ_SECONDS (fuzz/run.sh, own build dir)
 #   3. sanitizers  the whole project built with -DMAILPROBE_SANITIZE=ON (ASan + UBSan) in its
@@ -7,7 +11,7 @@
 #                  the sanitized plugins, on its own mail stack (port base 24500)
 # Every step runs even when an earlier one failed; the exit status says whether all passed.
 #
-#   bash scripts/ci-extra.sh                  # all three
+#   bash scripts/ci-extra.sh                  # all four
 #   bash scripts/ci-extra.sh tidy fuzz        # some of them
 #   FUZZ_SECONDS=60  FUZZ_BUILD_DIR=build-fuzz  ASAN_BUILD_DIR=build-asan
 #   ASAN_STACK_PORT_BASE=24500  JOBS=$(nproc)  TIDY_BUILD_DIR (default: ASAN_BUILD_DIR)
@@ -20,7 +24,7 @@ TIDY_BUILD_DIR=${TIDY_BUILD_DIR:-$ASAN_BUILD_DIR}
 export FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(tidy fuzz sanitize)
+[ ${#steps[@]} -gt 0 ] || steps=(packaging tidy fuzz sanitize)
 
 # clang 14 + its sanitizer runtimes for libFuzzer, clang-tidy; "time" for the RSS figures of
 # tests/integration/test_hostile.py.
@@ -44,6 +48,10 @@ run_step() {
   if "$@"; then result[$name]=ok; else result[$name]=FAILED; fi
   took[$name]=$((SECONDS - t0))
   echo "=== ci-extra: $name ${result[$name]} (${took[$name]} s)"
+}
+
+step_packaging() {
+  SUITE=release JOBS=$JOBS bash scripts/test.sh
 }
 
 step_tidy() {
@@ -73,10 +81,11 @@ step_sanitize() {
 
 for s in "${steps[@]}"; do
   case $s in
+    packaging) run_step packaging step_packaging ;;
     tidy) run_step tidy step_tidy ;;
     fuzz) run_step fuzz step_fuzz ;;
     sanitize) run_step sanitize step_sanitize ;;
-    *) echo "ci-extra: unknown step '$s' (tidy, fuzz, sanitize)" >&2; exit 2 ;;
+    *) echo "ci-extra: unknown step '$s' (packaging, tidy, fuzz, sanitize)" >&2; exit 2 ;;
   esac
 done
 
