@@ -12,6 +12,7 @@
 
 #include "core/secrets.hpp"
 #include "oauth2/token_source.hpp"
+#include "state/posix.hpp"
 
 namespace mailprobe::oauth2 {
 
@@ -83,8 +84,7 @@ TokenCache::TokenCache(const std::string& state_dir, const CacheKey& key) {
 std::optional<TokenCache::Lock> TokenCache::lock(const Deadline& deadline) const {
     const std::string lock_path = m_path + ".lock";
     // Never removed: unlinking a lock file races with its next user.
-    state::detail::UniqueFd fd(
-        ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    UniqueFd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd.valid()) throw state::detail::os_failure(lock_path, "cannot open lock file", errno);
     while (true) {
         if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return Lock(std::move(fd));

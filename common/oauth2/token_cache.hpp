@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "core/deadline.hpp"
-#include "state/posix.hpp"
+#include "core/unique_fd.hpp"
 
 namespace mailprobe::oauth2 {
 
@@ -45,10 +45,10 @@ public:
     // RAII: an exclusive flock on "<path>.lock".
     class Lock {
     public:
-        explicit Lock(state::detail::UniqueFd fd) : m_fd(std::move(fd)) {}
+        explicit Lock(UniqueFd fd) : m_fd(std::move(fd)) {}
 
     private:
-        state::detail::UniqueFd m_fd;
+        UniqueFd m_fd;
     };
     // Waits for the lock until the deadline; then nullopt (the caller names the wait).
     std::optional<Lock> lock(const Deadline& deadline) const;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/duration.hpp"
+#include "core/unique_fd.hpp"
 #include "result/failure.hpp"
 
 namespace mailprobe::process {
@@ -28,31 +29,25 @@ namespace {
 
 constexpr std::size_t k_max_output = 65536;
 
+// Both ends of a pipe(2), close-on-exec; each end closes when its owner is done with it.
 struct Pipe {
-    int fd[2] = {-1, -1};
-    Pipe() {
-        if (::pipe2(fd, O_CLOEXEC) != 0)
-            throw unknown(std::string("pipe: ") + std::strerror(errno));
-    }
-    ~Pipe() {
-        close_end(0);
-        close_end(1);
-    }
-    Pipe(const Pipe&) = delete;
-    Pipe& operator=(const Pipe&) = delete;
-    void close_end(int i) {
-        if (fd[i] >= 0) ::close(fd[i]);
-        fd[i] = -1;
-    }
+    UniqueFd read;
+    UniqueFd write;
 };
 
-pid_t spawn(const std::vector<std::string>& argv, Pipe& in, Pipe& out, Pipe& err,
+Pipe make_pipe() {
+    int fds[2] = {-1, -1};
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw unknown(std::string("pipe: ") + std::strerror(errno));
+    return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const Pipe& in, const Pipe& out, const Pipe& err,
             bool merge_stdout) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in.fd[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, merge_stdout ? err.fd[1] : out.fd[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, err.fd[1], 2);
+    posix_spawn_file_actions_adddup2(&actions, in.read.get(), 0);
+    posix_spawn_file_actions_adddup2(&actions, merge_stdout ? err.write.get() : out.write.get(), 1);
+    posix_spawn_file_actions_adddup2(&actions, err.write.get(), 2);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);  // so a timeout kills its children too
@@ -73,24 +68,25 @@ pid_t spawn(const std::vector<std::string>& argv, Pipe& in, Pipe& out, Pipe& err
 bool pump(Pipe& in, Pipe& out, Pipe& err, const std::string& input, ChildOutcome& result,
           const Deadline& deadline) {
     std::size_t written = 0;
-    if (input.empty()) in.close_end(1);
-    while (out.fd[0] >= 0 || err.fd[0] >= 0) {
-        pollfd fds[3] = {{out.fd[0], POLLIN, 0}, {err.fd[0], POLLIN, 0}, {in.fd[1], POLLOUT, 0}};
+    if (input.empty()) in.write.reset();
+    while (out.read.valid() || err.read.valid()) {
+        pollfd fds[3] = {
+            {out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0}, {in.write.get(), POLLOUT, 0}};
         int ms = static_cast<int>(std::min<std::int64_t>(deadline.remaining_ms(), 1 << 30));
         if (ms <= 0 || ::poll(fds, 3, ms) <= 0) return false;
-        if (in.fd[1] >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-            ssize_t n = ::write(in.fd[1], input.data() + written, input.size() - written);
+        if (in.write.valid() && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t n = ::write(in.write.get(), input.data() + written, input.size() - written);
             if (n > 0) written += static_cast<std::size_t>(n);
-            if (n < 0 || written == input.size()) in.close_end(1);
+            if (n < 0 || written == input.size()) in.write.reset();
         }
-        Pipe* readers[2] = {&out, &err};
+        UniqueFd* readers[2] = {&out.read, &err.read};
         std::string* texts[2] = {&result.out, &result.err};
         for (int i = 0; i < 2; ++i) {
             if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             char buf[4096];
-            ssize_t n = ::read(readers[i]->fd[0], buf, sizeof buf);
+            ssize_t n = ::read(readers[i]->get(), buf, sizeof buf);
             if (n <= 0) {
-                readers[i]->close_end(0);
+                readers[i]->reset();
             } else if (texts[i]->size() < k_max_output) {
                 texts[i]->append(buf, static_cast<std::size_t>(n));
             }
@@ -105,12 +101,15 @@ ChildOutcome run_child(const std::vector<std::string>& argv, const std::string& 
                        const Deadline& deadline, bool merge_stdout) {
     if (argv.empty()) throw UsageError("empty command");
     auto start = std::chrono::steady_clock::now();
-    Pipe in, out, err;
+    Pipe in = make_pipe();
+    Pipe out = make_pipe();
+    Pipe err = make_pipe();
     pid_t pid = spawn(argv, in, out, err, merge_stdout);
-    in.close_end(0);
-    out.close_end(1);
-    err.close_end(1);
-    if (merge_stdout) out.close_end(0);
+    // Our copies of the child's ends go, so that its exit shows as end of file.
+    in.read.reset();
+    out.write.reset();
+    err.write.reset();
+    if (merge_stdout) out.read.reset();
     ChildOutcome result;
     bool finished = pump(in, out, err, input, result, deadline);
     int status = 0;

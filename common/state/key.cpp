@@ -6,13 +6,14 @@
 
 #include <cerrno>
 
+#include "core/unique_fd.hpp"
+#include "state/posix.hpp"
 #include "state/secret_file.hpp"
 #include "state/store.hpp"
 
 namespace mailprobe::state {
 
 using detail::os_failure;
-using detail::UniqueFd;
 
 namespace {
 

@@ -7,19 +7,9 @@
 #include <cerrno>
 #include <system_error>
 
+#include "core/unique_fd.hpp"
+
 namespace mailprobe::state::detail {
-
-void UniqueFd::reset() noexcept {
-    if (m_fd >= 0) ::close(m_fd);
-    m_fd = -1;
-}
-
-int UniqueFd::close_checked() noexcept {
-    int fd = std::exchange(m_fd, -1);
-    // Linux releases the descriptor even when close() fails, so never retry it.
-    if (fd >= 0 && ::close(fd) != 0 && errno != EINTR) return errno;
-    return 0;
-}
 
 CheckFailure os_failure(const std::string& path, const std::string& action, int err) {
     return unknown(path + ": " + action + ": " + std::generic_category().message(err));

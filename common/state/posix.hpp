@@ -4,38 +4,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 
 #include "result/failure.hpp"
 
 namespace mailprobe::state::detail {
-
-// Owns one file descriptor.
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) : m_fd(fd) {}
-    ~UniqueFd() { reset(); }
-    UniqueFd(UniqueFd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-    UniqueFd& operator=(UniqueFd&& other) noexcept {
-        if (this != &other) {
-            reset();
-            m_fd = std::exchange(other.m_fd, -1);
-        }
-        return *this;
-    }
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-
-    int get() const { return m_fd; }
-    bool valid() const { return m_fd >= 0; }
-    void reset() noexcept;
-    // Closes now and returns 0 or the errno of close(), which may carry a delayed write error.
-    int close_checked() noexcept;
-
-private:
-    int m_fd = -1;
-};
 
 // "<path>: <action>: <strerror(err)>" as an UNKNOWN failure.
 CheckFailure os_failure(const std::string& path, const std::string& action, int err);

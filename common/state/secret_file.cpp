@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "core/error.hpp"
+#include "core/unique_fd.hpp"
 #include "state/posix.hpp"
 
 namespace mailprobe::state {
@@ -86,7 +87,7 @@ std::optional<SecretFile> read_checked(const std::string& path, const std::strin
     // O_NONBLOCK: a FIFO planted in place of the file must not block the run.
     int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
     if (ownership == Ownership::ours) flags |= O_NOFOLLOW;
-    detail::UniqueFd fd(::open(path.c_str(), flags));
+    UniqueFd fd(::open(path.c_str(), flags));
     if (!fd.valid()) {
         if (errno == ENOENT) return std::nullopt;
         if (errno == ELOOP && ownership == Ownership::ours) {
@@ -135,7 +136,7 @@ std::optional<SecretFile> read_secret_document(const std::string& path, const st
 }
 
 void require_trusted_directory(const std::string& dir) {
-    detail::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd.valid()) {
         throw UsageError("cannot open state directory " + dir + ": " +
                          std::generic_category().message(errno));

@@ -14,12 +14,13 @@
 #include <system_error>
 #include <thread>
 
+#include "core/unique_fd.hpp"
+#include "state/posix.hpp"
 #include "state/user_dir.hpp"
 
 namespace mailprobe::state {
 
 using detail::os_failure;
-using detail::UniqueFd;
 
 namespace {
 

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "core/deadline.hpp"
+#include "core/unique_fd.hpp"
 #include "state/model.hpp"
-#include "state/posix.hpp"
 #include "state/secret_file.hpp"
 
 namespace mailprobe::state {
@@ -60,11 +60,11 @@ public:
     void save(const CheckState& state);
 
 private:
-    LockedState(detail::UniqueFd lock, std::string path, std::string identity)
+    LockedState(UniqueFd lock, std::string path, std::string identity)
         : m_lock(std::move(lock)), m_path(std::move(path)), m_identity(std::move(identity)) {}
     void remove_stale_temp_files() const;
 
-    detail::UniqueFd m_lock;  // closing it releases the flock
+    UniqueFd m_lock;  // closing it releases the flock
     std::string m_path;
     std::string m_identity;
     bool m_load_failed = false;
