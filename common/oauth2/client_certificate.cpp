@@ -55,16 +55,6 @@ std::string subject_line(const X509* cert) {
     return std::string(data, static_cast<std::size_t>(size));
 }
 
-std::string read_file(const std::string& path, const std::string& what,
-                      std::vector<std::string>& warnings, bool secret) {
-    auto content = state::read_secret_document(path, what, state::Ownership::any);
-    if (!content) throw UsageError("cannot read " + what + " " + path + ": No such file");
-    if (secret && content->readable_by_others) {
-        warnings.push_back(what + " " + path + " is readable by group or others (chmod 600)");
-    }
-    return std::move(content->value);
-}
-
 }  // namespace
 
 ClientCertificate parse_client_certificate(const std::string& certificate_pem,
@@ -86,8 +76,12 @@ ClientCertificate parse_client_certificate(const std::string& certificate_pem,
 ClientCertificate load_client_certificate(const std::string& certificate_path,
                                           const std::string& key_path,
                                           std::vector<std::string>& warnings) {
-    std::string cert_pem = read_file(certificate_path, "client certificate", warnings, false);
-    std::string key_pem = read_file(key_path, "client key", warnings, true);
+    // The certificate is public, but read by the same rules.
+    std::string cert_pem = state::read_named_file(certificate_path, "client certificate",
+                                                  state::Ownership::any, state::Layout::document)
+                               .value;
+    std::string key_pem = state::read_named_secret(key_path, "client key", state::Ownership::any,
+                                                   state::Layout::document, warnings);
     return parse_client_certificate(cert_pem, certificate_path, key_pem, key_path);
 }
 

@@ -5,14 +5,15 @@
 #include <cstdlib>
 #include <memory>
 
-#include "options/standard.hpp"
 #include "result/failure.hpp"
 #include "state/posix.hpp"
+#include "state/secret_file.hpp"
 
 namespace mailprobe::oauth2 {
 
 std::string read_refresh_token(const std::string& path, std::vector<std::string>& warnings) {
-    return mailprobe::read_secret_file(path, warnings);
+    return state::read_named_secret(path, state::secret_file_what, state::Ownership::any,
+                                    state::Layout::line, warnings);
 }
 
 FormFields refresh_token_grant_fields(const std::string& refresh_token, const std::string& scope) {

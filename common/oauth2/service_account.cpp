@@ -37,12 +37,9 @@ ServiceAccount parse_service_account(const std::string& json_text, const std::st
 
 ServiceAccount load_service_account(const std::string& path, std::vector<std::string>& warnings) {
     const std::string what = "service account key file";
-    auto content = state::read_secret_document(path, what, state::Ownership::any);
-    if (!content) throw UsageError("cannot read " + what + " " + path + ": No such file");
-    if (content->readable_by_others) {
-        warnings.push_back(what + " " + path + " is readable by group or others (chmod 600)");
-    }
-    return parse_service_account(content->value, path);
+    return parse_service_account(state::read_named_secret(path, what, state::Ownership::any,
+                                                          state::Layout::document, warnings),
+                                 path);
 }
 
 FormFields service_account_grant_fields(const ServiceAccount& account, const std::string& scope,

@@ -10,6 +10,7 @@
 #include "options/oauth2_grant_options.hpp"
 #include "options/standard.hpp"
 #include "process/child.hpp"
+#include "state/secret_file.hpp"
 
 namespace mailprobe {
 
@@ -191,7 +192,8 @@ std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& p, cons
     std::string token;
     std::string source;
     if (file) {
-        token = read_secret_file(*file, warnings);
+        token = state::read_named_secret(*file, state::secret_file_what, state::Ownership::any,
+                                         state::Layout::line, warnings);
         source = "--" + side + "-token-file " + *file;
     } else if (const char* value = std::getenv(env.c_str()); value && *value) {
         token = value;

@@ -30,12 +30,7 @@ probe::Identity probe_identity_from(const ParsedOptions& p, const std::string& d
         throw UsageError("--probe-name must be one line of 1 to 200 characters");
     }
     if (auto file = p.get("probe-secret-file")) {
-        auto key = state::read_key_file(*file);
-        if (key.readable_by_others) {
-            warnings.push_back("probe key " + *file +
-                               " is readable by group or others (chmod 600)");
-        }
-        id.key = key.value;
+        id.key = state::read_key_file(*file, warnings);
     } else {
         id.key = state::StateDir::open(p.get("state-dir")).load_or_create_key();
     }

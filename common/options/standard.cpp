@@ -75,22 +75,13 @@ std::string sasl_mechanism(const std::string& option, const std::string& text) {
                      "' is not a SASL mechanism mailprobe can use (" + list + ")");
 }
 
-std::string read_secret_file(const std::string& path, std::vector<std::string>& warnings) {
-    auto secret = state::read_secret_file(path, "secret file", state::Ownership::any);
-    if (!secret)
-        throw UsageError("cannot read secret file " + path + ": No such file or directory");
-    if (secret->readable_by_others) {
-        warnings.push_back("secret file " + path + " is readable by group or others (chmod 600)");
-    }
-    return secret->value;
-}
-
 std::optional<std::string> read_secret(const ParsedOptions& p, const std::string& name,
                                        const std::string& env, std::vector<std::string>& warnings) {
     std::optional<std::string> secret;
     std::string source;
     if (auto file = p.get(name + "-file")) {
-        secret = read_secret_file(*file, warnings);
+        secret = state::read_named_secret(*file, state::secret_file_what, state::Ownership::any,
+                                          state::Layout::line, warnings);
     } else if (auto inline_value = p.get(name)) {
         secret = *inline_value;
         source = "--" + name;

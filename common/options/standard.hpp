@@ -1,5 +1,6 @@
 #pragma once
-// The options every plugin shares (-h -V -t -v -w -c, output format) and secret inputs.
+// The options every plugin shares (-h -V -t -v -w -c, --output), secret inputs and SASL
+// mechanism names.
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,13 +32,14 @@ StandardConfig standard_config(const ParsedOptions& parsed, const StandardDefaul
 enum class OutputFormat { nagios, json };
 OutputFormat parse_output_format(const ParsedOptions& parsed);
 
-// "--NAME-password-file FILE", "--NAME-password TEXT" (discouraged) and environment ENV.
+// "--NAME-file FILE", "--NAME TEXT" (discouraged) and the environment variable ENV, for a
+// NAME such as "smtp-password".
 void add_secret_options(OptionSet& options, const std::string& name, const std::string& env,
                         const std::string& what);
 
-// Reads a secret given through add_secret_options(): file first, then inline, then the
-// environment. Registers it for scrubbing. Notes (e.g. a world-readable file) go to warnings.
-// Whatever the source: one line without NUL, at most 64 KiB, else UsageError.
+// Reads a secret given through add_secret_options(): file first (state::read_named_secret(),
+// which notes a file others may read), then inline, then the environment. Registers it for
+// scrubbing. Whatever the source: one line without NUL, at most 64 KiB, else UsageError.
 std::optional<std::string> read_secret(const ParsedOptions& parsed, const std::string& name,
                                        const std::string& env, std::vector<std::string>& warnings);
 
@@ -45,9 +47,5 @@ std::optional<std::string> read_secret(const ParsedOptions& parsed, const std::s
 // calls any other name a malformed URL); one libcurl cannot speak -> UsageError naming those
 // it can.
 std::string sasl_mechanism(const std::string& option, const std::string& text);
-
-// Reads a password file with state::read_secret_file() (one line; missing, a directory,
-// too large ... -> UsageError) and notes a file readable by group or others.
-std::string read_secret_file(const std::string& path, std::vector<std::string>& warnings);
 
 }  // namespace mailprobe

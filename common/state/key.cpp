@@ -90,12 +90,8 @@ std::string StateDir::load_or_create_key() const {
     throw unknown(path + ": key file keeps disappearing while it is being created");
 }
 
-SecretFile read_key_file(const std::string& path) {
-    auto key = read_secret_file(path, key_what, Ownership::ours);
-    if (!key)
-        throw UsageError("cannot open " + std::string(key_what) + " " + path +
-                         ": No such file or directory");
-    return *key;
+std::string read_key_file(const std::string& path, std::vector<std::string>& notes) {
+    return read_named_secret(path, key_what, Ownership::ours, Layout::line, notes);
 }
 
 }  // namespace mailprobe::state

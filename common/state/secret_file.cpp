@@ -116,16 +116,13 @@ std::optional<SecretFile> read_checked(const std::string& path, const std::strin
 }  // namespace
 
 std::optional<SecretFile> read_secret_file(const std::string& path, const std::string& what,
-                                           Ownership ownership) {
-    auto secret = read_checked(path, what, ownership);
-    if (secret) secret->value = one_line(std::move(secret->value), path, what);
-    return secret;
-}
-
-std::optional<SecretFile> read_secret_document(const std::string& path, const std::string& what,
-                                               Ownership ownership) {
+                                           Ownership ownership, Layout layout) {
     auto secret = read_checked(path, what, ownership);
     if (!secret) return secret;
+    if (layout == Layout::line) {
+        secret->value = one_line(std::move(secret->value), path, what);
+        return secret;
+    }
     if (secret->value.find_first_not_of(" \t\r\n") == std::string::npos) {
         throw UsageError(what + " " + path + " is empty");
     }
@@ -133,6 +130,24 @@ std::optional<SecretFile> read_secret_document(const std::string& path, const st
         throw UsageError(what + " " + path + " contains a NUL byte");
     }
     return secret;
+}
+
+SecretFile read_named_file(const std::string& path, const std::string& what, Ownership ownership,
+                           Layout layout) {
+    auto file = read_secret_file(path, what, ownership, layout);
+    if (!file) throw read_failed(path, what, ENOENT);
+    return std::move(*file);
+}
+
+std::string read_named_secret(const std::string& path, const std::string& what, Ownership ownership,
+                              Layout layout, std::vector<std::string>& notes) {
+    SecretFile secret = read_named_file(path, what, ownership, layout);
+    if (secret.readable_by_others) notes.push_back(readable_by_others_note(what, path));
+    return std::move(secret.value);
+}
+
+std::string readable_by_others_note(const std::string& what, const std::string& path) {
+    return what + " " + path + " is readable by group or others (chmod 600)";
 }
 
 void require_trusted_directory(const std::string& dir) {

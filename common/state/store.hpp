@@ -4,6 +4,7 @@
 // runs of one identity can overlap (Icinga retries).
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/deadline.hpp"
 #include "core/unique_fd.hpp"
@@ -70,8 +71,8 @@ private:
     bool m_load_failed = false;
 };
 
-// A key given with --probe-secret-file: read_secret_file() with Ownership::ours; a missing
-// file is a UsageError too.
-SecretFile read_key_file(const std::string& path);
+// A key given with --probe-secret-file: read_named_secret() with Ownership::ours (a missing
+// file is a UsageError; one that others may read adds a note).
+std::string read_key_file(const std::string& path, std::vector<std::string>& notes);
 
 }  // namespace mailprobe::state

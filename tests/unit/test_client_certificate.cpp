@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(missing_or_unreadable_files_are_usage_errors_naming_them) {
     std::string missing = dir.sub("missing.key");
     BOOST_TEST(message_of<UsageError>([&] {
                    oauth2::load_client_certificate(crt, missing, warnings);
-               }) == "cannot read client key " + missing + ": No such file");
+               }) == "cannot read client key " + missing + ": No such file or directory");
     BOOST_TEST(message_of<UsageError>([&] {
                    oauth2::load_client_certificate(dir.path, missing, warnings);
                }) == "client certificate " + dir.path + " is a directory, not a file");

@@ -1,7 +1,8 @@
-// state::read_secret_file and state::require_trusted_directory (common/state/secret_file.hpp):
-// the one reader of password and key files, and the refusal of files and directories another
-// local user could have planted. The tests run as root (CTest does); the owner cases chown
-// to `nobody`, and tests/integration/test_planted_files.py runs the plugins as `nobody`.
+// state::read_secret_file, read_named_file/read_named_secret and require_trusted_directory
+// (common/state/secret_file.hpp): the one reader of password, token and key files with one
+// set of rules, and the refusal of files and directories another local user could have planted. The
+// tests run as root (CTest does); the owner cases chown to `nobody`, and
+// tests/integration/test_planted_files.py runs the plugins as `nobody`.
 #define BOOST_TEST_MODULE secret_file
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "state/secret_file.hpp"
@@ -60,6 +62,12 @@ std::string usage_error(F fn) {
 
 bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
+}
+
+// A --probe-secret-file key; its notes are dropped.
+std::string key_file(const std::string& path) {
+    std::vector<std::string> notes;
+    return read_key_file(path, notes);
 }
 
 std::string value_of(const std::string& path, Ownership ownership = Ownership::any) {
@@ -132,7 +140,7 @@ BOOST_AUTO_TEST_CASE(directory_and_special_files_named) {
 BOOST_AUTO_TEST_CASE(missing_file_is_nullopt_unreadable_is_named) {
     TempDir dir;
     BOOST_TEST(!read_secret_file(dir.path + "/none", "secret file", Ownership::any).has_value());
-    std::string msg = usage_error([&] { (void)read_key_file(dir.path + "/none"); });
+    std::string msg = usage_error([&] { (void)key_file(dir.path + "/none"); });
     BOOST_TEST(contains(msg, dir.path + "/none"), msg);
 }
 
@@ -146,6 +154,86 @@ BOOST_AUTO_TEST_CASE(readability_reported) {
         auto s = read_secret_file(dir.write("f", "pw", mode), "secret file", Ownership::ours);
         BOOST_TEST(s->readable_by_others);
     }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(documents)
+
+BOOST_AUTO_TEST_CASE(kept_whole_with_every_line) {
+    TempDir dir;
+    const std::string pem = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
+    auto doc = read_secret_file(dir.write("k.pem", pem, 0600), "client key", Ownership::any,
+                                Layout::document);
+    BOOST_REQUIRE(doc.has_value());
+    BOOST_TEST(doc->value == pem);
+}
+
+BOOST_AUTO_TEST_CASE(blank_or_nul_refused_by_the_same_rules) {
+    TempDir dir;
+    for (const std::string& content : {std::string(" \r\n\t\n"), std::string("{\0}", 3)}) {
+        std::string path = dir.write("k.json", content, 0600);
+        std::string msg = usage_error([&] {
+            (void)read_secret_file(path, "service account key file", Ownership::any,
+                                   Layout::document);
+        });
+        BOOST_TEST(contains(msg, "service account key file " + path + " "), msg);
+    }
+    std::string big = dir.write("big.json", std::string(max_secret_bytes + 1, '{'), 0600);
+    std::string msg = usage_error(
+        [&] { (void)read_secret_file(big, "client key", Ownership::any, Layout::document); });
+    BOOST_TEST(contains(msg, "too large (over 64 KiB)"), msg);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(named_files)
+
+BOOST_AUTO_TEST_CASE(missing_one_is_a_usage_error_in_one_wording) {
+    TempDir dir;
+    std::string none = dir.path + "/none";
+    std::vector<std::string> notes;
+    BOOST_TEST(usage_error([&] {
+                   (void)read_named_secret(none, "client key", Ownership::any, Layout::document,
+                                           notes);
+               }) == "cannot read client key " + none + ": No such file or directory");
+    BOOST_TEST(usage_error([&] {
+                   (void)read_named_file(none, "client certificate", Ownership::any,
+                                         Layout::document);
+               }) == "cannot read client certificate " + none + ": No such file or directory");
+    BOOST_TEST(usage_error([&] { (void)key_file(none); }) ==
+               "cannot read probe key " + none + ": No such file or directory");
+}
+
+BOOST_AUTO_TEST_CASE(readable_by_others_is_a_note_not_a_refusal) {
+    TempDir dir;
+    std::vector<std::string> notes;
+    std::string tight = dir.write("tight", "pw\n", 0600);
+    BOOST_TEST(read_named_secret(tight, secret_file_what, Ownership::any, Layout::line, notes) ==
+               "pw");
+    BOOST_TEST(notes.empty());
+    for (mode_t mode : {0640, 0604}) {
+        notes.clear();
+        std::string loose = dir.write("loose", "pw\n", mode);
+        BOOST_TEST(read_named_secret(loose, secret_file_what, Ownership::any, Layout::line,
+                                     notes) == "pw");
+        BOOST_REQUIRE(notes.size() == 1u);
+        BOOST_TEST(notes[0] ==
+                   "secret file " + loose + " is readable by group or others (chmod 600)");
+    }
+    notes.clear();
+    std::string key = dir.write("key", "k3y\n", 0644);
+    BOOST_TEST(read_key_file(key, notes) == "k3y");
+    BOOST_REQUIRE(notes.size() == 1u);
+    BOOST_TEST(notes[0] == "probe key " + key + " is readable by group or others (chmod 600)");
+}
+
+BOOST_AUTO_TEST_CASE(named_file_reports_readability_and_leaves_the_note_to_the_caller) {
+    TempDir dir;
+    std::string crt = dir.write("app.crt", "-----BEGIN CERTIFICATE-----\n", 0644);
+    SecretFile file = read_named_file(crt, "client certificate", Ownership::any, Layout::document);
+    BOOST_TEST(file.value == "-----BEGIN CERTIFICATE-----\n");
+    BOOST_TEST(file.readable_by_others);  // reported; the caller decides it is no secret
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -168,7 +256,7 @@ BOOST_AUTO_TEST_CASE(writable_by_group_or_others_refused) {
     TempDir dir;
     for (mode_t mode : {0620, 0602, 0666}) {
         std::string path = dir.write("k", "k3y", mode);
-        std::string msg = usage_error([&] { (void)read_key_file(path); });
+        std::string msg = usage_error([&] { (void)key_file(path); });
         BOOST_TEST(contains(msg, path + " is writable by group or others"), msg);
         BOOST_TEST(contains(msg, "chmod 600 " + path), msg);
         BOOST_TEST(value_of(path, Ownership::any) == "k3y");  // a password file: read
@@ -180,7 +268,7 @@ BOOST_AUTO_TEST_CASE(foreign_owner_refused) {
     TempDir dir;
     std::string path = dir.write("k", "k3y", 0600);
     BOOST_REQUIRE(::chown(path.c_str(), nobody, nobody) == 0);
-    std::string msg = usage_error([&] { (void)read_key_file(path); });
+    std::string msg = usage_error([&] { (void)key_file(path); });
     BOOST_TEST(contains(msg, path + " is owned by uid 65534"), msg);
     BOOST_TEST(contains(msg, "remove it or chown it"), msg);
     BOOST_TEST(value_of(path, Ownership::any) == "k3y");

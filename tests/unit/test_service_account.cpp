@@ -118,9 +118,10 @@ BOOST_AUTO_TEST_CASE(loads_the_file_as_a_secret) {
     BOOST_REQUIRE(warnings.size() == 1u);
     BOOST_TEST(warnings[0] ==
                "service account key file " + open + " is readable by group or others (chmod 600)");
-    BOOST_TEST(message_of<UsageError>(
-                   [&] { oauth2::load_service_account(dir.sub("none.json"), warnings); }) ==
-               "cannot read service account key file " + dir.sub("none.json") + ": No such file");
+    BOOST_TEST(message_of<UsageError>([&] {
+                   oauth2::load_service_account(dir.sub("none.json"), warnings);
+               }) == "cannot read service account key file " + dir.sub("none.json") +
+                         ": No such file or directory");
     auto empty = dir.write("empty.json", "\n", 0600);
     BOOST_TEST(message_of<UsageError>([&] { oauth2::load_service_account(empty, warnings); }) ==
                "service account key file " + empty + " is empty");
