@@ -1,11 +1,10 @@
 #include "checks/roundtrip.hpp"
 
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 #include "checks/bounce_watch.hpp"
 #include "checks/certificate.hpp"
+#include "checks/ready_gate.hpp"
 #include "checks/stale_scan.hpp"
 #include "checks/verdicts.hpp"
 #include "core/duration.hpp"
@@ -58,27 +57,6 @@ RoundTripConfig RoundTripConfig::from(const ParsedOptions& p) {
 }
 
 namespace {
-
-// Lets the sending side hold the message body until the mailbox is open, so that the
-// probe can only arrive after the mailbox noted where new mail starts (IMAP UIDNEXT).
-class ReadyGate {
-public:
-    void open(bool ok) {
-        std::lock_guard lock(m_mutex);
-        m_state = ok ? 1 : 2;
-        m_cv.notify_all();
-    }
-    bool wait(const Deadline& deadline) {
-        std::unique_lock lock(m_mutex);
-        m_cv.wait_until(lock, deadline.end(), [&] { return m_state != 0; });
-        return m_state == 1;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    int m_state = 0;
-};
 
 // Delayed-delivery DSNs make the run WARNING (named first on line 1); what was deleted
 // or left alone is said in the long output.
@@ -151,17 +129,17 @@ RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadlin
     auto stale_ms = static_cast<std::int64_t>(c.standard.timeout_s * 1000);
     StaleScanMemory scan_memory;
     // Log in (and clear old probes) while the probe is being submitted.
-    std::thread mailbox_thread([&] {
+    std::jthread mailbox_thread([&] {
         try {
             login = session->open(deadline);
-            gate.open(true);
+            gate.open();
             scan_memory = StaleScanMemory::load(c.async.state_dir, c.mailbox.display(), c.identity);
             run.stale_removed = remove_stale_probes(*session, c.identity, run.probe.id, stale_ms,
                                                     deadline, &scan_memory.marks());
             scan_memory.save();
         } catch (...) {
             mailbox_error = std::current_exception();
-            gate.open(false);
+            gate.fail();
         }
     });
     try {
