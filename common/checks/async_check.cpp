@@ -5,7 +5,6 @@
 
 #include "checks/bounce_watch.hpp"
 #include "checks/certificate.hpp"
-#include "checks/mail_send.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "checks/probe_sender.hpp"
 #include "core/duration.hpp"

@@ -4,7 +4,6 @@
 #include "checks/probe_sender.hpp"
 
 #include "core/duration.hpp"
-#include "core/host.hpp"
 #include "options/oauth2_options.hpp"
 #include "options/probe_options.hpp"
 #include "result/perfdata.hpp"
@@ -30,18 +29,6 @@ MailSendConfig MailSendConfig::from(const ParsedOptions& p) {
     c.smtp = smtp_options_from(p, c.warnings);
     c.identity = probe_identity_from(p, default_probe_name(c.smtp), c.warnings);
     return c;
-}
-
-std::string default_probe_name(const SmtpOptions& smtp) {
-    return local_hostname() + ":" + smtp.envelope.to.front();
-}
-
-PreparedProbe prepare_probe(const SmtpOptions& smtp, const probe::Identity& identity,
-                            const std::string& via) {
-    probe::MessageFields fields{smtp.envelope.from, smtp.envelope.to, smtp.subject_prefix,
-                                local_hostname(), via};
-    auto made = probe::make_probe_message(identity, probe::unix_now_ms(), fields);
-    return PreparedProbe{std::move(made.probe), std::move(made.text)};
 }
 
 CheckResult run_mail_send(const MailSendConfig& c) {

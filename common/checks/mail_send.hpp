@@ -21,15 +21,4 @@ struct MailSendConfig {
 
 CheckResult run_mail_send(const MailSendConfig& config);
 
-// The probe message for a configuration's sender, recipients and identity.
-struct PreparedProbe {
-    probe::Probe probe;
-    std::string message;
-};
-PreparedProbe prepare_probe(const SmtpOptions& smtp, const probe::Identity& identity,
-                            const std::string& via);
-
-// Default probe name: "<this host>:<first recipient>".
-std::string default_probe_name(const SmtpOptions& smtp);
-
 }  // namespace mailprobe::checks

@@ -4,7 +4,7 @@
 
 #include "checks/certificate.hpp"
 #include "core/duration.hpp"
-#include "probe/probe.hpp"
+#include "core/host.hpp"
 #include "result/failure.hpp"
 #include "result/perfdata.hpp"
 #include "smtp/sendmail.hpp"
@@ -185,6 +185,18 @@ CheckResult send_stage_result(const SendReport& report, int verbosity) {
         r.add_child(std::move(*cert));
     }
     return r;
+}
+
+std::string default_probe_name(const SmtpOptions& smtp) {
+    return local_hostname() + ":" + smtp.envelope.to.front();
+}
+
+PreparedProbe prepare_probe(const SmtpOptions& smtp, const probe::Identity& identity,
+                            const std::string& via) {
+    probe::MessageFields fields{smtp.envelope.from, smtp.envelope.to, smtp.subject_prefix,
+                                local_hostname(), via};
+    auto made = probe::make_probe_message(identity, probe::unix_now_ms(), fields);
+    return PreparedProbe{std::move(made.probe), std::move(made.text)};
 }
 
 }  // namespace mailprobe::checks

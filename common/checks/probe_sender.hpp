@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "options/smtp_options.hpp"
+#include "probe/probe.hpp"
 #include "result/check_result.hpp"
 #include "smtp/sender.hpp"
 
@@ -36,5 +37,16 @@ CheckResult send_stage_result(const SendReport& report, int verbosity);
 
 // How the probe will travel, for its body text.
 std::string planned_route(const SmtpOptions& options);
+
+// The probe message for a configuration's sender, recipients and identity.
+struct PreparedProbe {
+    probe::Probe probe;
+    std::string message;
+};
+PreparedProbe prepare_probe(const SmtpOptions& smtp, const probe::Identity& identity,
+                            const std::string& via);
+
+// Default probe name: "<this host>:<first recipient>".
+std::string default_probe_name(const SmtpOptions& smtp);
 
 }  // namespace mailprobe::checks

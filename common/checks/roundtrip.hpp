@@ -4,7 +4,6 @@
 #include <optional>
 
 #include "checks/async_check.hpp"
-#include "checks/mail_send.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "checks/probe_sender.hpp"
 #include "mailbox/session.hpp"
