@@ -7,24 +7,13 @@
 #include <string>
 
 #include "mailbox/session.hpp"
-#include "options/option_set.hpp"
+#include "options/async_options.hpp"
 #include "options/smtp_options.hpp"
 #include "options/standard.hpp"
 #include "probe/probe.hpp"
 #include "result/check_result.hpp"
 
 namespace mailprobe::checks {
-
-struct AsyncOptions {
-    bool enabled = false;
-    static constexpr double default_give_up_s = 3600;  // stated once: help, man, parser
-    double give_up_s = default_give_up_s;
-    std::optional<std::string> state_dir;
-    bool wait_given = false;  // --wait given: also wait for the fresh probe (hybrid)
-};
-
-void add_async_options(OptionSet& options);
-AsyncOptions async_options_from(const ParsedOptions& parsed);
 
 struct AsyncParams {
     const StandardConfig& standard;
