@@ -1,5 +1,5 @@
 #pragma once
-// RAII for libcurl handles; every CURLcode goes through check().
+// RAII for libcurl handles; every set-up and info call's CURLcode goes through check().
 #include <curl/curl.h>
 
 #include <string>
@@ -9,7 +9,8 @@
 namespace mailprobe::curl {
 
 // Throws CheckFailure(UNKNOWN) naming what failed when code is not CURLE_OK. Used for
-// set-up calls; transfer results are classified by describe_transfer_error().
+// set-up and info calls; transfer results are classified by transfer_failure()
+// (curl/connection.hpp).
 void check(CURLcode code, std::string_view what);
 
 class Easy {
@@ -29,7 +30,7 @@ public:
     void set(CURLoption option, const std::string& value) { set(option, value.c_str()); }
 
     long info_long(CURLINFO info) const;
-    double info_seconds(CURLINFO info_t) const;  // from a *_TIME_T info (microseconds)
+    double info_seconds(CURLINFO info) const;  // from a *_TIME_T info (microseconds)
     curl_socket_t active_socket() const;
     CURL* get() const { return m_handle; }
     // The libcurl error buffer text of the last transfer (may be empty).

@@ -40,11 +40,11 @@ public:
     // True when a line (or part of one) can be read before `until`; false on timeout.
     bool wait_readable(const Deadline& until);
 
+    // For the bearer-token login (oauth2/bearer_login.cpp) and the sessions' transcripts.
     const curl::Endpoint& endpoint() const { return m_endpoint; }
     const curl::Credentials& credentials() const { return m_credentials; }
     curl::Transcript& transcript() { return m_transcript; }
     std::string protocol_name() const;  // "IMAP" / "POP3" / "SMTP"
-    const curl::Easy& easy() const { return m_easy; }
 
 private:
     // Reads what is available into m_buffer; waits at most until the deadline.
