@@ -218,7 +218,25 @@ BOOST_AUTO_TEST_CASE(mailbox_url_port_range) {
     BOOST_TEST(c.endpoint.port == 65535);
     for (const char* bad : {"imap://u@h:0/INBOX", "imap://u@h:65536", "pop3://u@h:99999"}) {
         std::string msg = usage_error([&] { apply_mailbox_url(bad, c, tls, port); });
+        BOOST_TEST(msg.starts_with("--mailbox: port '"), msg);
         BOOST_TEST(contains(msg, "must be a whole number from 1 to 65535"), msg);
+    }
+    // Not a whole number (or six digits): the URL itself is refused, naming the option.
+    for (const char* bad :
+         {"imap://u@h:1.5/INBOX", "imap://u@h:14x3", "imap://u@h:-1", "imap://u@h:100000"}) {
+        std::string msg = usage_error([&] { apply_mailbox_url(bad, c, tls, port); });
+        BOOST_TEST(msg.starts_with("--mailbox: '"), msg);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(mailbox_port_option_has_the_same_range) {
+    EnvGuard env;
+    ::setenv("MAILPROBE_MAILBOX_PASSWORD", "pw", 1);
+    for (const char* bad : {"0", "65536", "1.5"}) {
+        std::string msg = usage_error([&] { configure({"--mailbox-port", bad}); });
+        BOOST_TEST(msg == std::string("--mailbox-port: '") + bad +
+                              "' must be a whole number from 1 to 65535",
+                   msg);
     }
 }
 
