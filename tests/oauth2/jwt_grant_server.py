@@ -15,17 +15,15 @@
 Same endpoints, control and output as token_server.py (which it imports).
 """
 
-import argparse
 import base64
 import hashlib
 import os
 import sys
 import threading
 import types
-from http.server import ThreadingHTTPServer
 
 from authlib.jose import JsonWebKey
-from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion, JWTBearerGrant
 from cryptography import x509
@@ -41,38 +39,6 @@ ENTRA_UNKNOWN_CERT = ("AADSTS700027: The certificate with identifier used to sig
 
 def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-class JwtClient(ClientMixin):
-    """A client of one of the signed or rotating grants; `email`: whose mailbox tokens open."""
-
-    def __init__(self, client_id, email, auth_method, grant_type):
-        self.client_id, self.email = client_id, email
-        self.auth_method, self.grant_type = auth_method, grant_type
-
-    def get_client_id(self):
-        return self.client_id
-
-    def get_default_redirect_uri(self):
-        return None
-
-    def get_allowed_scope(self, scope):
-        return scope
-
-    def check_redirect_uri(self, redirect_uri):
-        return False
-
-    def check_client_secret(self, client_secret):
-        return False
-
-    def check_endpoint_auth_method(self, method, endpoint):
-        return method == self.auth_method
-
-    def check_response_type(self, response_type):
-        return False
-
-    def check_grant_type(self, grant_type):
-        return grant_type == self.grant_type
 
 
 class CertificateAssertion(JWTBearerClientAssertion):
@@ -120,7 +86,7 @@ class ServiceAccountGrant(JWTBearerGrant):
         return self.server.query_client(issuer)
 
     def resolve_client_key(self, client, headers, payload):
-        if client is None or client.auth_method != "service_account":
+        if client is None or "service_account" not in client.auth_methods:
             raise InvalidClientError(description="unknown service account")
         if headers.get("kid") != self.server.sa_kid:
             raise InvalidClientError(description="no key with this kid")
@@ -186,12 +152,14 @@ class JwtTokenServer(base.TokenServer):
     def query_client(self, client_id):
         domain = self.args.domain
         if client_id and client_id.startswith("cert-"):
-            return JwtClient(client_id, f"{client_id[5:]}@{domain}",
-                             CertificateAssertion.CLIENT_AUTH_METHOD, "client_credentials")
+            return base.Client(client_id, f"{client_id[5:]}@{domain}",
+                               auth_methods=(CertificateAssertion.CLIENT_AUTH_METHOD,))
         if client_id and client_id.startswith("refresh-"):
-            return JwtClient(client_id, f"{client_id[8:]}@{domain}", "none", "refresh_token")
+            return base.Client(client_id, f"{client_id[8:]}@{domain}", auth_methods=("none",),
+                               grant_type="refresh_token")
         if client_id == self.sa_email:
-            return JwtClient(client_id, None, "service_account", JWTBearerGrant.GRANT_TYPE)
+            return base.Client(client_id, None, auth_methods=("service_account",),
+                               grant_type=JWTBearerGrant.GRANT_TYPE)
         return super().query_client(client_id)
 
     def generate_jwt(self, grant_type, client, user=None, scope=None, expires_in=None,
@@ -209,11 +177,7 @@ class JwtTokenServer(base.TokenServer):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--env", required=True, help="the stack's oauth2/oauth2.env")
-    ap.add_argument("--domain", required=True)
-    ap.add_argument("--secret", required=True)
+    ap = base.argument_parser()
     ap.add_argument("--client-cert", action="append", required=True,
                     help="a PEM certificate registered for the cert-* clients (repeatable)")
     ap.add_argument("--service-account-key", required=True, help="PEM (public) key")
@@ -222,12 +186,7 @@ def main():
     ap.add_argument("--refresh-token", action="append", default=[], metavar="USER=TOKEN")
     args = ap.parse_args()
     args.token_url = f"http://127.0.0.1:{args.port}/token"
-    httpd = ThreadingHTTPServer(("127.0.0.1", args.port), base.Handler)
-    httpd.daemon_threads = True
-    httpd.behaviour = base.Behaviour()
-    httpd.authz = JwtTokenServer(args, httpd.behaviour)
-    print("ready", flush=True)
-    httpd.serve_forever()
+    base.serve(args, JwtTokenServer)
 
 
 if __name__ == "__main__":

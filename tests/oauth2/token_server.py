@@ -41,8 +41,15 @@ ENTRA_BAD_SECRET = ("AADSTS7000215: Invalid client secret provided. Ensure the s
 
 
 class Client(ClientMixin):
-    def __init__(self, client_id, secret, email):
-        self.client_id, self.secret, self.email = client_id, secret, email
+    """A client of the test endpoint whose tokens open the mailbox `email`. By default one of
+    the client-credentials grant with a secret ("app-<user>"); jwt_grant_server.py makes the
+    others with their own authentication methods and grant."""
+
+    def __init__(self, client_id, email, secret=None,
+                 auth_methods=("client_secret_post", "client_secret_basic"),
+                 grant_type="client_credentials"):
+        self.client_id, self.email, self.secret = client_id, email, secret
+        self.auth_methods, self.grant_type = auth_methods, grant_type
 
     def get_client_id(self):
         return self.client_id
@@ -57,16 +64,16 @@ class Client(ClientMixin):
         return False
 
     def check_client_secret(self, client_secret):
-        return client_secret == self.secret
+        return self.secret is not None and client_secret == self.secret
 
     def check_endpoint_auth_method(self, method, endpoint):
-        return method in ("client_secret_post", "client_secret_basic")
+        return method in self.auth_methods
 
     def check_response_type(self, response_type):
         return False
 
     def check_grant_type(self, grant_type):
-        return grant_type == "client_credentials"
+        return grant_type == self.grant_type
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
@@ -110,7 +117,7 @@ class TokenServer(AuthorizationServer):
     def query_client(self, client_id):
         if not client_id or not client_id.startswith("app-"):
             return None
-        client = Client(client_id, self.args.secret, f"{client_id[4:]}@{self.args.domain}")
+        client = Client(client_id, f"{client_id[4:]}@{self.args.domain}", self.args.secret)
         if self.behaviour.reject:
             # Refuse the right secret too, in Entra ID's words.
             client.check_client_secret = self._reject
@@ -204,19 +211,29 @@ class Handler(BaseHTTPRequestHandler):
         self._reply(status, body, out_headers)
 
 
-def main():
+def argument_parser():
+    """The options of this server; jwt_grant_server.py adds its own."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--env", required=True, help="the stack's oauth2/oauth2.env")
     ap.add_argument("--domain", required=True)
     ap.add_argument("--secret", required=True)
-    args = ap.parse_args()
+    return ap
+
+
+def serve(args, server_class):
+    """Answers on 127.0.0.1:args.port with an authorization server of server_class; says
+    "ready" on stdout once it listens."""
     httpd = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     httpd.daemon_threads = True
     httpd.behaviour = Behaviour()
-    httpd.authz = TokenServer(args, httpd.behaviour)
+    httpd.authz = server_class(args, httpd.behaviour)
     print("ready", flush=True)
     httpd.serve_forever()
+
+
+def main():
+    serve(argument_parser().parse_args(), TokenServer)
 
 
 if __name__ == "__main__":
