@@ -1,5 +1,6 @@
 """Small helpers shared by the plugin integration tests (test_mail_send.py, test_roundtrip.py,
-test_mailbox_receive.py, test_mailbox_safety.py). Python 3.11 stdlib only.
+test_mailbox_receive.py, test_mailbox_safety.py, the relay chain's test_verdicts.py and
+test_auth_verdicts.py). Python 3.11 stdlib only.
 
 * probe headers: parse X-Mailprobe, compute/verify the v=2 HMAC tag over the message as the
   plugins do, written independently here (probe_canon.py), key = the hex text of
@@ -25,7 +26,7 @@ import unittest
 from pathlib import Path
 
 import probe_canon
-from mailprobe_harness import PluginRun, Stack
+from mailprobe_harness import PluginRun, Stack, run_plugin
 
 PROBE_RE = re.compile(r"\bprobe ([0-9a-f]{32}) of check '([^']*)'")
 QUEUE_ID_RE = re.compile(r"queued as ([0-9A-Za-z]+)\)")
@@ -324,3 +325,26 @@ class PluginTestCase(unittest.TestCase):
 
     def summary(self, run: PluginRun) -> str:
         return run.first_line.split("|", 1)[0]
+
+
+class RelayChainTestCase(PluginTestCase):
+    """Base class for probes through the relay chain: Postfix #2 (relay.test) takes the probe
+    from relayuser over STARTTLS and hands it to the MX; the plugin reads the user's INBOX."""
+    service = "MAIL RELAY"
+
+    def relay(self, user: str, *extra: str, port: int | str | None = None,
+              sender: str | None = None, to: str | None = None, wait: float = 20,
+              plugin: str = "check_mail_relay") -> PluginRun:
+        """Runs `plugin` through the relay's submission port (or `port`) to `to` (default: the
+        user's address), --from `sender` when given, reading the user's mailbox."""
+        s = self.stack
+        args = ["-H", s.host, "-p", port or s.relay_submission_port, "--smtp-tls", "starttls",
+                "--cacert", s.ca, "--to", to or s.address(user),
+                "--mailbox", f"imap://{s.address(user)}@{s.host}:{s.imap_port}/INBOX",
+                "--mailbox-password-file", s.password_file(user),
+                "--smtp-user", s.address("relayuser"),
+                "--smtp-password-file", s.password_file("relayuser"),
+                "--state-dir", self.state_dir, "-t", "30", "--wait", str(wait)]
+        if sender:
+            args += ["--from", sender]
+        return run_plugin(plugin, args + list(extra), timeout=60)

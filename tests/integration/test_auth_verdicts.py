@@ -17,43 +17,29 @@ Mailboxes: t73 (all pass), t74 (body altered), t75 (SPF fail); relayuser authent
 
 import json
 import re
-import shutil
-import tempfile
 import unittest
 
-from mailprobe_harness import Stack, load_env_file, run_plugin
+from mailprobe_harness import load_env_file
+from mp_testlib import RelayChainTestCase
 
 PASS_USER = "t73"
 ALTERED_USER = "t74"
 SPF_FAIL_USER = "t75"
 
 
-class AuthVerdictsTestCase(unittest.TestCase):
+class AuthVerdictsTestCase(RelayChainTestCase):
+    users = (PASS_USER, ALTERED_USER, SPF_FAIL_USER)
+
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack()
+        super().setUpClass()
         cls.auth = load_env_file(cls.stack.dir / "auth" / "auth.env")
         cls.authserv_id = cls.auth["AUTHSERV_ID"]
-        cls.state_dir = tempfile.mkdtemp(prefix="mp-auth-verdicts-")
 
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.state_dir, ignore_errors=True)
-
-    def setUp(self):
-        for user in (PASS_USER, ALTERED_USER, SPF_FAIL_USER):
-            self.stack.empty(user)
-
-    def relay(self, user, sender_domain, *extra, plugin="check_mail_relay"):
-        s = self.stack
-        args = ["-H", s.host, "-p", self.auth["AUTH_RELAY_PORT"], "--smtp-tls", "starttls",
-                "--cacert", s.ca, "--to", s.address(user), "--from", f"{user}@{sender_domain}",
-                "--mailbox", f"imap://{s.address(user)}@{s.host}:{s.imap_port}/INBOX",
-                "--mailbox-password-file", s.password_file(user),
-                "--smtp-user", s.address("relayuser"),
-                "--smtp-password-file", s.password_file("relayuser"),
-                "--state-dir", self.state_dir, "-t", "30", "--wait", "20"]
-        return run_plugin(plugin, args + list(extra), timeout=60)
+    def signed_relay(self, user, sender_domain, *extra, plugin="check_mail_relay"):
+        """Through the relay's signing port, from user@sender_domain."""
+        return self.relay(user, *extra, port=self.auth["AUTH_RELAY_PORT"],
+                          sender=f"{user}@{sender_domain}", plugin=plugin)
 
     def kept_header(self, user):
         """The header of the one probe left by --keep, unfolded, and its body."""
@@ -79,9 +65,9 @@ class AuthVerdictsTestCase(unittest.TestCase):
 
     def test_signed_relayed_mail_passes_spf_dkim_and_dmarc(self):
         at = f" at {self.authserv_id}"
-        run = self.relay(PASS_USER, self.auth["AUTH_PASS_DOMAIN"], "--authserv-id",
-                         self.authserv_id, "--require-auth", "spf,dkim,dmarc",
-                         "--require-auth-critical", "--keep")
+        run = self.signed_relay(PASS_USER, self.auth["AUTH_PASS_DOMAIN"], "--authserv-id",
+                                self.authserv_id, "--require-auth", "spf,dkim,dmarc",
+                                "--require-auth-critical", "--keep")
         self.assertEqual((run.status_word, run.code), ("OK", 0), run.describe())
         self.assertEqual(self.perf(run), {"spf": 1, "dkim": 1, "dmarc": 1}, run.describe())
         self.assert_auth_line(run, "SPF pass (sender SPF authorized)" + at,
@@ -104,8 +90,8 @@ class AuthVerdictsTestCase(unittest.TestCase):
 
     def test_json_shows_the_verdicts_and_without_authserv_id_only_the_topmost_field(self):
         domain = self.auth["AUTH_PASS_DOMAIN"]
-        run = self.relay(PASS_USER, domain, "--authserv-id", self.authserv_id, "--output",
-                         "json", plugin="check_mail_roundtrip")
+        run = self.signed_relay(PASS_USER, domain, "--authserv-id", self.authserv_id, "--output",
+                                "json", plugin="check_mail_roundtrip")
         doc = json.loads(run.stdout)
         self.assertEqual(doc["state"], "OK", run.stdout)
         self.assertEqual({m: doc["metrics"][f"auth_{m}"] for m in ("spf", "dkim", "dmarc")},
@@ -116,7 +102,7 @@ class AuthVerdictsTestCase(unittest.TestCase):
                                       r"mx\.mail\.test", d) for d in doc["details"]), run.stdout)
 
         # without --authserv-id only the topmost field counts: OpenDMARC's, written last
-        run = self.relay(PASS_USER, domain)
+        run = self.signed_relay(PASS_USER, domain)
         self.assertEqual(run.status_word, "OK", run.describe())
         self.assertEqual(self.perf(run), {"spf": 0, "dkim": 0, "dmarc": 1}, run.describe())
         self.assert_auth_line(run, "SPF absent, DKIM absent, DMARC pass (p=reject dis=none) "
@@ -129,8 +115,8 @@ class AuthVerdictsTestCase(unittest.TestCase):
 
     def test_body_altered_after_signing_fails_dkim(self):
         domain = self.auth["AUTH_PASS_DOMAIN"]
-        run = self.relay(ALTERED_USER, domain, "--authserv-id", self.authserv_id,
-                         "--require-auth", "dkim", "--keep")
+        run = self.signed_relay(ALTERED_USER, domain, "--authserv-id", self.authserv_id,
+                                "--require-auth", "dkim", "--keep")
         self.assertEqual((run.status_word, run.code), ("WARNING", 1), run.describe())
         self.assertRegex(run.first_line, r"^MAIL RELAY WARNING - DKIM fail \(signature "
                                          r"verification failed\) at mx\.mail\.test; probe "
@@ -144,8 +130,8 @@ class AuthVerdictsTestCase(unittest.TestCase):
                             for f in self.auth_results(header)), header)
         self.stack.empty(ALTERED_USER)
 
-        run = self.relay(ALTERED_USER, domain, "--authserv-id", self.authserv_id,
-                         "--require-auth", "dkim", "--require-auth-critical")
+        run = self.signed_relay(ALTERED_USER, domain, "--authserv-id", self.authserv_id,
+                                "--require-auth", "dkim", "--require-auth-critical")
         self.assertEqual((run.status_word, run.code), ("CRITICAL", 2), run.describe())
         self.assertRegex(run.first_line, r"^MAIL RELAY CRITICAL - DKIM fail \(signature "
                                          r"verification failed\) at mx\.mail\.test; ")
@@ -154,8 +140,8 @@ class AuthVerdictsTestCase(unittest.TestCase):
     # ------------------------------------------------------------------ SPF excludes relay
 
     def test_sender_domain_whose_spf_excludes_the_relay_fails_spf_and_dmarc(self):
-        run = self.relay(SPF_FAIL_USER, self.auth["AUTH_SPF_FAIL_DOMAIN"], "--authserv-id",
-                         self.authserv_id, "--require-auth", "spf,dmarc", "--keep")
+        run = self.signed_relay(SPF_FAIL_USER, self.auth["AUTH_SPF_FAIL_DOMAIN"], "--authserv-id",
+                                self.authserv_id, "--require-auth", "spf,dmarc", "--keep")
         self.assertEqual((run.status_word, run.code), ("WARNING", 1), run.describe())
         self.assertRegex(run.first_line, r"^MAIL RELAY WARNING - SPF fail \(SPF fail - not "
                                          r"authorized\) at mx\.mail\.test; probe delivered in ")

@@ -15,42 +15,18 @@ Mailboxes: t41, t42, t43 (read and emptied here); relayuser only authenticates.
 
 import json
 import re
-import shutil
-import tempfile
 import time
 import unittest
 
-from mailprobe_harness import Stack, run_plugin
+from mp_testlib import RelayChainTestCase
 
 TLS_USER = "t41"
 PLAIN_USER = "t42"
 BOUNCE_USER = "t43"
 
 
-class VerdictsTestCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.stack = Stack()
-        cls.state_dir = tempfile.mkdtemp(prefix="mp-verdicts-")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.state_dir, ignore_errors=True)
-
-    def setUp(self):
-        for user in (TLS_USER, PLAIN_USER):
-            self.stack.empty(user)
-
-    def relay(self, user, *extra, plugin="check_mail_relay"):
-        s = self.stack
-        args = ["-H", s.host, "-p", s.relay_submission_port, "--smtp-tls", "starttls",
-                "--cacert", s.ca, "--to", s.address(user),
-                "--mailbox", f"imap://{s.address(user)}@{s.host}:{s.imap_port}/INBOX",
-                "--mailbox-password-file", s.password_file(user),
-                "--smtp-user", s.address("relayuser"),
-                "--smtp-password-file", s.password_file("relayuser"),
-                "--state-dir", self.state_dir, "-t", "30", "--wait", "20"]
-        return run_plugin(plugin, args + list(extra), timeout=60)
+class VerdictsTestCase(RelayChainTestCase):
+    users = (TLS_USER, PLAIN_USER)
 
     def tls_hops(self, lines):
         return [l.strip() for l in lines if re.match(r"\s*tls hop \d+: ", l)]
@@ -123,17 +99,10 @@ class VerdictsTestCase(unittest.TestCase):
     def test_bounce_from_the_relay_ends_the_wait_and_is_removed(self):
         # The relay accepts the probe, the MX refuses the recipient: the relay returns a DSN
         # to the envelope sender (--from BOUNCE_USER), whose mailbox the plugin reads.
-        s = self.stack
         self.stack.empty(BOUNCE_USER)
-        args = ["-H", s.host, "-p", s.relay_submission_port, "--smtp-tls", "starttls",
-                "--cacert", s.ca, "--to", "nosuchuser@mail.test", "--from", s.address(BOUNCE_USER),
-                "--mailbox", f"imap://{s.address(BOUNCE_USER)}@{s.host}:{s.imap_port}/INBOX",
-                "--mailbox-password-file", s.password_file(BOUNCE_USER),
-                "--smtp-user", s.address("relayuser"),
-                "--smtp-password-file", s.password_file("relayuser"),
-                "--state-dir", self.state_dir, "-t", "30", "--wait", "25"]
         started = time.monotonic()
-        run = run_plugin("check_mail_relay", args, timeout=60)
+        run = self.relay(BOUNCE_USER, to="nosuchuser@mail.test",
+                         sender=self.stack.address(BOUNCE_USER), wait=25)
         took = time.monotonic() - started
         self.assertEqual((run.status_word, run.code), ("CRITICAL", 2), run.describe())
         self.assertRegex(run.first_line, r"^MAIL RELAY CRITICAL - probe bounced by relay\.test: "
