@@ -77,9 +77,16 @@ std::string one_line(std::string content, const std::string& path, const std::st
     return content;
 }
 
-}  // namespace
-
-namespace {
+// A document is kept whole: only a blank one or a NUL byte is refused.
+std::string whole_document(std::string content, const std::string& path, const std::string& what) {
+    if (content.find_first_not_of(" \t\r\n") == std::string::npos) {
+        throw UsageError(what + " " + path + " is empty");
+    }
+    if (content.find('\0') != std::string::npos) {
+        throw UsageError(what + " " + path + " contains a NUL byte");
+    }
+    return content;
+}
 
 // Opens and checks `path` as read_secret_file() documents, then reads it whole (bounded).
 std::optional<SecretFile> read_checked(const std::string& path, const std::string& what,
@@ -119,16 +126,8 @@ std::optional<SecretFile> read_secret_file(const std::string& path, const std::s
                                            Ownership ownership, Layout layout) {
     auto secret = read_checked(path, what, ownership);
     if (!secret) return secret;
-    if (layout == Layout::line) {
-        secret->value = one_line(std::move(secret->value), path, what);
-        return secret;
-    }
-    if (secret->value.find_first_not_of(" \t\r\n") == std::string::npos) {
-        throw UsageError(what + " " + path + " is empty");
-    }
-    if (secret->value.find('\0') != std::string::npos) {
-        throw UsageError(what + " " + path + " contains a NUL byte");
-    }
+    secret->value = layout == Layout::line ? one_line(std::move(secret->value), path, what)
+                                           : whole_document(std::move(secret->value), path, what);
     return secret;
 }
 
