@@ -153,7 +153,7 @@ smtp::Envelope probe_envelope(const SmtpOptions& o, const std::string& probe_id)
 SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& warnings) {
     SmtpOptions s;
     auto& ep = s.server.endpoint;
-    ep.protocol = "smtp";
+    ep.protocol = curl::Protocol::smtp;
     if (p.has("starttls") && p.get_or("smtp-tls", "starttls") != "starttls")
         throw UsageError("-S/--starttls and --smtp-tls " + *p.get("smtp-tls") +
                          " exclude each other");
