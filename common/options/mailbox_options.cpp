@@ -23,7 +23,7 @@ void add_mailbox_options(OptionSet& o) {
     o.value("mailbox-auth-mech", 0, "MECH",
             "Insist on this SASL mechanism (XOAUTH2 or OAUTHBEARER: log in with an OAuth2 "
             "token instead of the password)");
-    add_token_options(o, "mailbox");
+    add_token_options(o, Side::mailbox);
     o.value("folder", 0, "NAME", "IMAP folder the probe is delivered to", "INBOX")
         .multi("junk-folder", 0, "NAME",
                "IMAP folder where a misfiled probe may land: found there means WARNING")
@@ -104,7 +104,7 @@ mailbox::MailboxConfig mailbox_config_from(const ParsedOptions& p, const curl::T
     }
     if (auto user = p.get("mailbox-user")) c.credentials.user = *user;
     if (c.credentials.user.empty()) throw UsageError("--mailbox-user is required");
-    if (auto bearer = bearer_credentials(p, "mailbox", c.credentials.user, warnings)) {
+    if (auto bearer = bearer_credentials(p, Side::mailbox, c.credentials.user, warnings)) {
         c.credentials = *bearer;
     } else {
         auto secret = read_secret(p, "mailbox-password", "MAILPROBE_MAILBOX_PASSWORD", warnings);
