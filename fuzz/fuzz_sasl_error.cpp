@@ -19,11 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         lines.push_back("S: " + std::string(input.substr(i, eol - i)));
         i = eol + 1;
     }
-    for (const char* proto : {"imap", "pop3", "smtp"}) {
+    for (auto proto : {curl::Protocol::imap, curl::Protocol::pop3, curl::Protocol::smtp}) {
         for (const auto& mech : oauth2::advertised_mechanisms(lines, proto)) {
             FUZZ_CHECK(!mech.empty() && mech.find(' ') == std::string::npos);
         }
     }
-    (void)oauth2::explain_auth_refusal(input, "smtp", size % 2 == 0);
+    (void)oauth2::explain_auth_refusal(input, curl::Protocol::smtp, size % 2 == 0);
     return 0;
 }

@@ -8,7 +8,7 @@ using namespace mailprobe::curl;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
-    static const char* protocols[] = {"SMTP", "IMAP", "POP3"};
+    static const Protocol protocols[] = {Protocol::smtp, Protocol::imap, Protocol::pop3};
     Transcript t(protocols[data[0] % 3]);
     std::string_view text = fuzz::as_view(data + 1, size - 1);
     while (!text.empty()) {

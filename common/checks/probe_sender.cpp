@@ -29,6 +29,7 @@ smtp::SendOutcome send_with_retries(const SmtpOptions& o, const smtp::ServerConf
                 CheckFailure last(e.status(), std::string(e.what()) + " (after " +
                                                   std::to_string(attempt) + " retries)");
                 last.add_perfdata(e.perfdata());
+                last.attach_transcript(e.transcript());
                 throw smtp::SendError(e.kind(), last);
             }
             report.tried.push_back(server.endpoint.display() + ": " + e.what() + " (retrying)");
@@ -62,6 +63,7 @@ SendReport send_via_mx(const SmtpOptions& o, const smtp::Envelope& envelope,
         throw critical("domain " + domain + " accepts no mail (null MX)");
     }
     std::optional<smtp::SendError> last;
+    std::vector<std::string> transcripts;  // of every host tried, for -vvv
     for (const auto& host : mx.hosts) {
         std::string label =
             host.host + (host.implicit ? " (no MX: address record)"
@@ -85,8 +87,10 @@ SendReport send_via_mx(const SmtpOptions& o, const smtp::Envelope& envelope,
                 throw;
             }
             last = e;
+            transcripts.insert(transcripts.end(), e.transcript().begin(), e.transcript().end());
         } catch (const CheckFailure& e) {
             report.tried.emplace_back(e.what());  // "MX mx1.example.org has no address (...)"
+            transcripts.insert(transcripts.end(), e.transcript().begin(), e.transcript().end());
         }
         if (deadline.expired()) break;
     }
@@ -96,6 +100,7 @@ SendReport send_via_mx(const SmtpOptions& o, const smtp::Envelope& envelope,
                                                                         : Status::critical;
     CheckFailure failure(s, "no MX host of " + domain + " accepted the probe: " + all);
     failure.add_perfdata({seconds_datum("dns_time", mx.elapsed_s)});
+    failure.attach_transcript(std::move(transcripts));
     throw failure;
 }
 

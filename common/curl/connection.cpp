@@ -18,7 +18,7 @@ TlsMode parse_tls_mode(const std::string& text, const std::string& option) {
 }
 
 std::string Endpoint::url(const std::string& path) const {
-    std::string scheme = protocol + (tls == TlsMode::tls ? "s" : "");
+    std::string scheme = url_scheme(protocol) + (tls == TlsMode::tls ? "s" : "");
     bool v6 = host.find(':') != std::string::npos;
     std::string h = v6 ? "[" + host + "]" : host;
     return scheme + "://" + h + ":" + std::to_string(port) + "/" + path;
@@ -57,12 +57,6 @@ void apply_endpoint(Easy& easy, Slist& resolve_list, const Endpoint& ep, const T
 
 namespace {
 
-std::string upper_proto(const Endpoint& ep) {
-    std::string p = ep.protocol;
-    for (auto& c : p) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return p;
-}
-
 std::string stage_of(const Easy& easy, const Transcript& t, const Endpoint& ep) {
     // libcurl 7.88 sets CONNECT_TIME only once the TLS handshake is done as well.
     if (!t.connected() && easy.info_seconds(CURLINFO_CONNECT_TIME_T) <= 0) return "TCP connect";
@@ -70,7 +64,7 @@ std::string stage_of(const Easy& easy, const Transcript& t, const Endpoint& ep) 
         !t.got_server_line()) {
         return "TLS handshake";
     }
-    return upper_proto(ep) + " " + t.waiting_for();
+    return protocol_name(ep.protocol) + " " + t.waiting_for();
 }
 
 std::string reason(const Easy& easy, CURLcode code) {
@@ -97,11 +91,13 @@ std::string connect_failure_text(int os_errno, const std::string& server) {
     }
 }
 
-CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript& t,
+namespace {
+
+CheckFailure describe_failure(CURLcode code, const Easy& easy, const Transcript& t,
                               const Endpoint& ep, const Deadline& deadline,
                               const Credentials* cred) {
     const std::string where = ep.display();
-    const std::string proto = upper_proto(ep);
+    const std::string proto = protocol_name(ep.protocol);
     // Past the deadline, the watchdog (curl/watchdog.hpp) has shut the sockets down: the
     // read or connect error that follows is the timeout.
     bool cut_off =
@@ -134,8 +130,7 @@ CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript&
             return critical(proto + " server " + where +
                             " does not offer STARTTLS; not continuing without TLS");
         case CURLE_LOGIN_DENIED: {
-            std::string hint = oauth2::explain_auth_refusal(
-                t.last_reply(), ep.protocol == "smtp" ? "smtp" : "mailbox", false);
+            std::string hint = oauth2::explain_auth_refusal(t.last_reply(), ep.protocol, false);
             return critical(
                 proto + " login" + (cred ? " as " + cred->user : "") + " on " + where +
                 " failed: " + (t.last_reply().empty() ? reason(easy, code) : t.last_reply()) +
@@ -152,6 +147,14 @@ CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript&
     }
     std::string last = t.last_reply().empty() ? "" : " (last reply: " + t.last_reply() + ")";
     return critical(proto + " error with " + where + ": " + reason(easy, code) + last);
+}
+
+}  // namespace
+
+CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript& t,
+                              const Endpoint& ep, const Deadline& deadline,
+                              const Credentials* cred) {
+    return t.explained(describe_failure(code, easy, t, ep, deadline, cred));
 }
 
 }  // namespace mailprobe::curl

@@ -10,6 +10,7 @@
 #include "core/deadline.hpp"
 #include "curl/certinfo.hpp"
 #include "curl/easy.hpp"
+#include "curl/protocol.hpp"
 #include "curl/transcript.hpp"
 #include "result/failure.hpp"
 
@@ -40,7 +41,7 @@ struct Credentials {
 };
 
 struct Endpoint {
-    std::string protocol;  // "smtp", "imap" or "pop3"
+    Protocol protocol = Protocol::smtp;
     std::string host;
     int port = 0;
     TlsMode tls = TlsMode::none;
@@ -59,7 +60,8 @@ void apply_endpoint(Easy& easy, Slist& resolve_list, const Endpoint& ep, const T
 // 7.88 says "Couldn't connect to server" for all of them. `server` reads "SMTP server h:p".
 std::string connect_failure_text(int os_errno, const std::string& server);
 
-// Turns a failed transfer into a CRITICAL naming the host, the stage and the reason.
+// Turns a failed transfer into a CRITICAL naming the host, the stage and the reason,
+// carrying the transcript of the conversation (for -vvv).
 CheckFailure transfer_failure(CURLcode code, const Easy& easy, const Transcript& t,
                               const Endpoint& ep, const Deadline& deadline,
                               const Credentials* cred);

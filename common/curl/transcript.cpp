@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <mutex>
 #include <vector>
 
 #include "core/sanitize.hpp"
@@ -76,29 +75,13 @@ void Redactor::server_line(std::string_view line) {
     if (m_in_auth && !is_continuation(line)) m_in_auth = false;
 }
 
-namespace {
-std::mutex g_log_mutex;
-std::vector<std::string> g_log;
-constexpr std::size_t k_max_log = 2000;
-}  // namespace
-
-Transcript::~Transcript() {
-    try {
-        std::lock_guard lock(g_log_mutex);
-        if (!m_lines.empty() && g_log.size() < k_max_log) {
-            g_log.push_back("-- " + m_protocol + " --");
-        }
-        for (const auto& line : m_lines) {
-            if (g_log.size() >= k_max_log) break;
-            g_log.push_back(line);
-        }
-    } catch (...) {
-    }
-}
-
-std::vector<std::string> failure_transcript() {
-    std::lock_guard lock(g_log_mutex);
-    return g_log;
+void Transcript::attach_to(CheckFailure& failure) const {
+    if (m_lines.empty()) return;
+    std::vector<std::string> lines;
+    lines.reserve(m_lines.size() + 1);
+    lines.push_back("-- " + protocol_name(m_protocol) + " --");
+    lines.insert(lines.end(), m_lines.begin(), m_lines.end());
+    failure.attach_transcript(std::move(lines));
 }
 
 void Transcript::remember(const std::string& line) {
@@ -108,27 +91,29 @@ void Transcript::remember(const std::string& line) {
 
 bool Transcript::well_formed(std::string_view line) const {
     auto digit = [&](std::size_t i) { return line[i] >= '0' && line[i] <= '9'; };
-    if (m_protocol == "SMTP") {
-        return line.size() >= 3 && digit(0) && digit(1) && digit(2) &&
-               (line.size() == 3 || line[3] == ' ' || line[3] == '-');
-    }
-    if (m_protocol == "IMAP") {
-        return line.starts_with("* ") || line.starts_with("+") ||
-               (!m_last_tag.empty() && line.starts_with(m_last_tag + " "));
-    }
-    if (m_protocol == "POP3") {
-        return line.starts_with("+OK") || line.starts_with("-ERR") || line.starts_with("+ ") ||
-               line == "+";
+    switch (m_protocol) {
+        case Protocol::smtp:
+            return line.size() >= 3 && digit(0) && digit(1) && digit(2) &&
+                   (line.size() == 3 || line[3] == ' ' || line[3] == '-');
+        case Protocol::imap:
+            return line.starts_with("* ") || line.starts_with("+") ||
+                   (!m_last_tag.empty() && line.starts_with(m_last_tag + " "));
+        case Protocol::pop3:
+            return line.starts_with("+OK") || line.starts_with("-ERR") || line.starts_with("+ ") ||
+                   line == "+";
     }
     return true;
 }
 
 bool Transcript::final_reply(std::string_view line) const {
-    if (m_protocol == "SMTP") return well_formed(line) && (line.size() == 3 || line[3] == ' ');
-    if (m_protocol == "IMAP") {
-        return m_last_tag.empty() ? line.starts_with("* ") : line.starts_with(m_last_tag + " ");
+    switch (m_protocol) {
+        case Protocol::smtp:
+            return well_formed(line) && (line.size() == 3 || line[3] == ' ');
+        case Protocol::imap:
+            return m_last_tag.empty() ? line.starts_with("* ") : line.starts_with(m_last_tag + " ");
+        case Protocol::pop3:
+            return line.starts_with("+OK") || line.starts_with("-ERR");
     }
-    if (m_protocol == "POP3") return line.starts_with("+OK") || line.starts_with("-ERR");
     return line.size() < 4 || line[3] != '-';
 }
 
@@ -157,7 +142,7 @@ void Transcript::on_server(std::string_view line) {
     remember("S: " + std::string(line));
     bool final_line = final_reply(line);  // not "250-" of a multi-line reply, nor junk
     if (m_last_verb != "QUIT" && m_last_verb != "LOGOUT") m_last_reply = sanitize_text(line, 300);
-    if (m_protocol == "IMAP" && m_last_verb != "LOGOUT" && m_bye.empty() &&
+    if (m_protocol == Protocol::imap && m_last_verb != "LOGOUT" && m_bye.empty() &&
         (line.starts_with("* BYE ") || line == "* BYE")) {
         m_bye = sanitize_text(line.size() > 6 ? line.substr(6) : "(no text)", 300);
     }

@@ -1,7 +1,7 @@
 #pragma once
 // What went over the wire, as libcurl's debug callback reports it: the redacted
-// transcript for -vvv, the stage we are waiting in (for timeout messages) and the
-// server's last words (for failure messages).
+// transcript for -vvv (on the failure it explains, see attach_to()), the stage we are
+// waiting in (for timeout messages) and the server's last words (for failure messages).
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "curl/easy.hpp"
+#include "curl/protocol.hpp"
+#include "result/failure.hpp"
 
 namespace mailprobe::curl {
 
@@ -28,9 +30,7 @@ class Transcript {
 public:
     using Clock = std::chrono::steady_clock;
 
-    explicit Transcript(std::string protocol) : m_protocol(std::move(protocol)) {}
-    // Hands the redacted lines to the failure log (see failure_transcript()).
-    ~Transcript();
+    explicit Transcript(Protocol protocol) : m_protocol(protocol) {}
     Transcript(const Transcript&) = delete;
     Transcript& operator=(const Transcript&) = delete;
     // Routes the handle's debug output here (CURLOPT_VERBOSE + CURLOPT_DEBUGFUNCTION).
@@ -47,7 +47,7 @@ public:
     void on_connected() { m_connected = true; }
     bool connected() const { return m_connected; }
 
-    const std::string& protocol() const { return m_protocol; }
+    Protocol protocol() const { return m_protocol; }
     // "greeting", "EHLO response", "login response", "end-of-data response", ...
     std::string waiting_for() const;
     bool got_server_line() const { return m_server_lines > 0; }
@@ -61,6 +61,16 @@ public:
     Clock::time_point data_reply_time() const { return m_data_reply_time; }
     // The redacted lines, "C: ..." / "S: ...", at most a few hundred.
     const std::deque<std::string>& lines() const { return m_lines; }
+    // Puts the lines so far, under a "-- SMTP --" heading, on a failure this conversation
+    // explains (unless it already carries one), so that -vvv can show them after the
+    // failure has unwound past this transcript. Nothing when no line went over the wire.
+    void attach_to(CheckFailure& failure) const;
+    // attach_to() on a copy: `throw transcript.explained(critical("..."))`.
+    template <typename Failure>
+    Failure explained(Failure failure) const {
+        attach_to(failure);
+        return failure;
+    }
 
 private:
     void remember(const std::string& line);
@@ -69,7 +79,7 @@ private:
     bool well_formed(std::string_view line) const;
     bool final_reply(std::string_view line) const;
 
-    std::string m_protocol;
+    Protocol m_protocol;
     Redactor m_redactor;
     std::deque<std::string> m_lines;
     std::string m_last_command;
@@ -87,10 +97,5 @@ private:
     std::string m_data_reply;
     Clock::time_point m_data_reply_time{};
 };
-
-// The redacted lines of every transcript that ended during the run, so that -vvv can
-// show what was said when a run fails (the failure unwinds past the code that would
-// have printed them). Bounded.
-std::vector<std::string> failure_transcript();
 
 }  // namespace mailprobe::curl

@@ -33,8 +33,9 @@ void ImapSession::track(const std::string& line) {
     } else if (imap::parse_numbered(line, "EXPUNGE")) {
         if (m_exists > 0) --m_exists;
     } else if (line.starts_with("* BYE")) {
-        throw critical("IMAP server " + m_config.endpoint.display() + " closed the session: " +
-                       sanitize_text(line.size() > 6 ? line.substr(6) : "(no text)"));
+        throw m_conn.failure("IMAP server " + m_config.endpoint.display() +
+                             " closed the session: " +
+                             sanitize_text(line.size() > 6 ? line.substr(6) : "(no text)"));
     }
 }
 
@@ -44,8 +45,8 @@ ImapSession::Response ImapSession::read_response(const Deadline& deadline, const
     received += r.line.size();
     while (auto size = imap::literal_size(r.line)) {
         if (*size > k_max_literal) {
-            throw critical("IMAP server " + m_config.endpoint.display() + " sent a " +
-                           std::to_string(*size) + " byte literal in reply to " + stage);
+            throw m_conn.failure("IMAP server " + m_config.endpoint.display() + " sent a " +
+                                 std::to_string(*size) + " byte literal in reply to " + stage);
         }
         r.literal += m_conn.read_bytes(*size, deadline, stage + " response");
         r.has_literal = true;
@@ -53,8 +54,8 @@ ImapSession::Response ImapSession::read_response(const Deadline& deadline, const
         r.line += " " + m_conn.read_line(deadline, stage + " response");
     }
     if (received > k_max_reply_bytes) {
-        throw critical("IMAP server " + m_config.endpoint.display() +
-                       " sent more than 32 MiB in reply to " + stage);
+        throw m_conn.failure("IMAP server " + m_config.endpoint.display() +
+                             " sent more than 32 MiB in reply to " + stage);
     }
     return r;
 }
@@ -80,13 +81,13 @@ void ImapSession::command(const std::string& text, const Deadline& deadline,
 void ImapSession::check_tagged(const std::string& line, const std::string& tag,
                                const std::string& stage) const {
     if (!line.starts_with(tag + " ")) {
-        throw critical("IMAP server " + m_config.endpoint.display() +
-                       " sent an unexpected reply to " + stage + ": " + sanitize_text(line));
+        throw m_conn.failure("IMAP server " + m_config.endpoint.display() +
+                             " sent an unexpected reply to " + stage + ": " + sanitize_text(line));
     }
     std::string status = line.substr(tag.size() + 1);
     if (status.starts_with("OK")) return;
-    throw critical("IMAP " + stage + " failed on " + m_config.endpoint.display() + ": " +
-                   sanitize_text(status));
+    throw m_conn.failure("IMAP " + stage + " failed on " + m_config.endpoint.display() + ": " +
+                         sanitize_text(status));
 }
 
 std::string ImapSession::mailbox_arg(const std::string& folder) const {
@@ -123,8 +124,8 @@ void ImapSession::select(const std::string& folder, const Deadline& deadline) {
                     if (auto n = imap::response_code_number(line, "UIDVALIDITY")) uidvalidity = *n;
                 });
     } catch (const CheckFailure& e) {
-        throw critical("cannot open folder '" + folder + "' in " + m_config.display() + ": " +
-                       e.what());
+        throw m_conn.failure("cannot open folder '" + folder + "' in " + m_config.display() + ": " +
+                             e.what());
     }
     // Only the first selection marks where new mail starts.
     if (!m_selected_once && folder == m_config.folder) m_uidnext = uidnext;
@@ -316,15 +317,15 @@ void ImapSession::idle(const Deadline& until, const Deadline& deadline) {
         if (r.line.starts_with(tag + " ") && r.line.substr(tag.size() + 1).starts_with("OK")) {
             return;  // done without ever idling: the caller simply looks again
         }
-        throw critical("IMAP IDLE refused by " + m_config.endpoint.display() + ": " +
-                       sanitize_text(r.line));
+        throw m_conn.failure("IMAP IDLE refused by " + m_config.endpoint.display() + ": " +
+                             sanitize_text(r.line));
     }
     std::size_t lines = 0;
     while (m_arrivals == before && m_conn.wait_readable(until)) {
         received = 0;  // a long IDLE may legitimately see much data; each response is capped
         track(read_response(deadline, "IDLE notification", received).line);
         if (++lines > 100000) {
-            throw critical("IMAP server " + m_config.endpoint.display() + " flooded IDLE");
+            throw m_conn.failure("IMAP server " + m_config.endpoint.display() + " flooded IDLE");
         }
     }
     m_conn.send_line("DONE", deadline, "IDLE end");

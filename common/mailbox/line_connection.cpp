@@ -17,11 +17,10 @@ LineConnection::LineConnection(curl::Endpoint endpoint, curl::TlsOptions tls,
       m_tls(std::move(tls)),
       m_credentials(std::move(credentials)),
       m_path(std::move(path)),
-      m_transcript(protocol_name()) {}
+      m_transcript(m_endpoint.protocol) {}
 
-std::string LineConnection::protocol_name() const {
-    if (m_endpoint.protocol == "imap") return "IMAP";
-    return m_endpoint.protocol == "smtp" ? "SMTP" : "POP3";
+CheckFailure LineConnection::failure(const std::string& message) const {
+    return m_transcript.explained(critical(message));
 }
 
 LoginTimes LineConnection::open(const Deadline& deadline) {
@@ -46,10 +45,17 @@ LoginTimes LineConnection::open(const Deadline& deadline) {
     }
     m_socket = m_easy.active_socket();
     if (m_socket == CURL_SOCKET_BAD) {
-        throw critical(protocol_name() + " connection to " + m_endpoint.display() + " lost");
+        throw failure(name() + " connection to " + m_endpoint.display() + " lost");
     }
     auto login_start = std::chrono::steady_clock::now();
-    if (bearer) login_with_token(deadline);
+    if (bearer) {
+        try {
+            login_with_token(deadline);
+        } catch (CheckFailure& e) {
+            m_transcript.attach_to(e);  // the refusal is explained by the exchange before it
+            throw;
+        }
+    }
     double own_login_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - login_start).count();
     LoginTimes t;
@@ -79,8 +85,8 @@ void LineConnection::login_with_token(const Deadline& deadline) {
 }
 
 void LineConnection::fail_timeout(const Deadline& deadline, std::string_view stage) const {
-    throw critical("timeout after " + human_duration(deadline.budget_s()) + " waiting for " +
-                   protocol_name() + " " + std::string(stage) + " from " + m_endpoint.display());
+    throw failure("timeout after " + human_duration(deadline.budget_s()) + " waiting for " +
+                  name() + " " + std::string(stage) + " from " + m_endpoint.display());
 }
 
 void LineConnection::send_line(std::string_view line, const Deadline& deadline,
@@ -102,9 +108,9 @@ void LineConnection::send_raw(std::string_view data, const Deadline& deadline,
             continue;
         }
         if (code != CURLE_OK) {
-            throw critical(protocol_name() + " connection to " + m_endpoint.display() +
-                           " lost while sending " + std::string(stage) + ": " +
-                           curl_easy_strerror(code));
+            throw failure(name() + " connection to " + m_endpoint.display() +
+                          " lost while sending " + std::string(stage) + ": " +
+                          curl_easy_strerror(code));
         }
         sent += n;
     }
@@ -131,8 +137,8 @@ void LineConnection::fill(const Deadline& deadline, std::string_view stage) {
     // libcurl may hold decrypted TLS data the socket no longer shows: ask it first.
     while (!try_recv()) {
         if (m_closed) {
-            throw critical(protocol_name() + " server " + m_endpoint.display() +
-                           " closed the connection while we waited for " + std::string(stage));
+            throw failure(name() + " server " + m_endpoint.display() +
+                          " closed the connection while we waited for " + std::string(stage));
         }
         pollfd p{m_socket, POLLIN, 0};
         int ms = static_cast<int>(std::min<std::int64_t>(deadline.remaining_ms(), 1 << 30));
@@ -153,9 +159,9 @@ std::string LineConnection::read_line(const Deadline& deadline, std::string_view
         }
         scanned = m_buffer.size();
         if (m_buffer.size() > k_max_line) {
-            throw critical(protocol_name() + " server " + m_endpoint.display() +
-                           " sent a line longer than 1 MiB while we waited for " +
-                           std::string(stage));
+            throw failure(name() + " server " + m_endpoint.display() +
+                          " sent a line longer than 1 MiB while we waited for " +
+                          std::string(stage));
         }
         fill(deadline, stage);
     }

@@ -44,7 +44,9 @@ public:
     const curl::Endpoint& endpoint() const { return m_endpoint; }
     const curl::Credentials& credentials() const { return m_credentials; }
     curl::Transcript& transcript() { return m_transcript; }
-    std::string protocol_name() const;  // "IMAP" / "POP3" / "SMTP"
+    // A CRITICAL carrying this conversation's transcript (for -vvv): every failure raised
+    // on the connection, here or by the session spoken over it, is made by this.
+    CheckFailure failure(const std::string& message) const;
 
 private:
     // Reads what is available into m_buffer; waits at most until the deadline.
@@ -53,6 +55,7 @@ private:
     // bearer_login, and once more with a fresh token when the source has one.
     void login_with_token(const Deadline& deadline);
     [[noreturn]] void fail_timeout(const Deadline& deadline, std::string_view stage) const;
+    std::string name() const { return curl::protocol_name(m_endpoint.protocol); }  // "IMAP"
 
     curl::Endpoint m_endpoint;
     curl::TlsOptions m_tls;

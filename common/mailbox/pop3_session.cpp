@@ -35,8 +35,8 @@ LoginTimes Pop3Session::open(const Deadline& deadline) {
     rest.remove_prefix(std::min<std::size_t>(4, rest.size()));
     auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), m_count);
     if (ec != std::errc()) {
-        throw critical("POP3 server " + m_config.endpoint.display() +
-                       " sent a malformed STAT reply: " + sanitize_text(stat));
+        throw m_conn->failure("POP3 server " + m_config.endpoint.display() +
+                              " sent a malformed STAT reply: " + sanitize_text(stat));
     }
     if (!m_baseline) m_baseline = m_count;
     return times;
@@ -51,8 +51,8 @@ std::string Pop3Session::command(const std::string& text, const Deadline& deadli
     m_conn->send_line(text, deadline, stage + " response");
     std::string reply = m_conn->read_line(deadline, stage + " response");
     if (!reply.starts_with("+OK")) {
-        throw critical("POP3 " + stage + " failed on " + m_config.endpoint.display() + ": " +
-                       sanitize_text(reply));
+        throw m_conn->failure("POP3 " + stage + " failed on " + m_config.endpoint.display() + ": " +
+                              sanitize_text(reply));
     }
     return reply;
 }
@@ -65,8 +65,8 @@ std::string Pop3Session::multiline(const Deadline& deadline, const std::string& 
         if (line.starts_with(".")) line.erase(0, 1);  // dot-stuffing
         body += line + "\r\n";
         if (body.size() > k_max_reply) {
-            throw critical("POP3 server " + m_config.endpoint.display() +
-                           " sent more than 4 MiB in reply to " + stage);
+            throw m_conn->failure("POP3 server " + m_config.endpoint.display() +
+                                  " sent more than 4 MiB in reply to " + stage);
         }
     }
 }
@@ -101,8 +101,8 @@ std::optional<std::string> Pop3Session::top(std::uint32_t n, int lines, const De
     std::string reply = m_conn->read_line(deadline, stage + " response");
     if (vanished(reply)) return std::nullopt;  // gone meanwhile: not ours to count or delete
     if (!reply.starts_with("+OK")) {
-        throw critical("POP3 " + stage + " failed on " + m_config.endpoint.display() + ": " +
-                       sanitize_text(reply));
+        throw m_conn->failure("POP3 " + stage + " failed on " + m_config.endpoint.display() + ": " +
+                              sanitize_text(reply));
     }
     return multiline(deadline, stage);
 }

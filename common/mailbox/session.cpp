@@ -8,11 +8,12 @@ namespace mailprobe::mailbox {
 std::string MailboxConfig::display() const {
     // For people: no URL percent-encoding of the user name.
     std::string where = credentials.user + " on " + endpoint.display();
-    return endpoint.protocol == "imap" ? where + "/" + folder : where + " (POP3)";
+    return endpoint.protocol == curl::Protocol::imap ? where + "/" + folder : where + " (POP3)";
 }
 
 std::unique_ptr<MailboxSession> make_session(const MailboxConfig& config) {
-    if (config.endpoint.protocol == "imap") return std::make_unique<ImapSession>(config);
+    if (config.endpoint.protocol == curl::Protocol::imap)
+        return std::make_unique<ImapSession>(config);
     return std::make_unique<Pop3Session>(config);
 }
 

@@ -16,7 +16,7 @@
 namespace mailprobe::mailbox {
 
 struct MailboxConfig {
-    curl::Endpoint endpoint;  // protocol "imap" or "pop3"
+    curl::Endpoint endpoint;  // protocol IMAP or POP3
     curl::TlsOptions tls;
     curl::Credentials credentials;
     std::string folder = "INBOX";           // IMAP only

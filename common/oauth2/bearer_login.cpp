@@ -18,11 +18,11 @@ struct Classified {
 };
 
 // Reads one complete reply of the protocol and classifies it.
-Classified next_reply(mailbox::LineConnection& conn, const std::string& proto,
+Classified next_reply(mailbox::LineConnection& conn, curl::Protocol proto,
                       const Deadline& deadline) {
     for (;;) {
         std::string line = conn.read_line(deadline, k_stage);
-        if (proto == "imap") {
+        if (proto == curl::Protocol::imap) {
             if (line.starts_with("* ")) continue;  // e.g. an untagged CAPABILITY
             if (line == "+" || line.starts_with("+ ")) {
                 return {Reply::challenge, line.size() > 2 ? line.substr(2) : ""};
@@ -32,7 +32,7 @@ Classified next_reply(mailbox::LineConnection& conn, const std::string& proto,
             std::string rest = line.substr(tag.size());
             return {rest.starts_with("OK") ? Reply::success : Reply::failure, rest};
         }
-        if (proto == "pop3") {
+        if (proto == curl::Protocol::pop3) {
             if (line == "+" || line.starts_with("+ ")) {
                 return {Reply::challenge, line.size() > 2 ? line.substr(2) : ""};
             }
@@ -50,9 +50,10 @@ Classified next_reply(mailbox::LineConnection& conn, const std::string& proto,
     }
 }
 
-std::string auth_command(const std::string& proto, Mechanism mech, const std::string& ir,
+std::string auth_command(curl::Protocol proto, Mechanism mech, const std::string& ir,
                          bool with_ir) {
-    std::string verb = proto == "imap" ? std::string(k_imap_tag) + " AUTHENTICATE" : "AUTH";
+    std::string verb =
+        proto == curl::Protocol::imap ? std::string(k_imap_tag) + " AUTHENTICATE" : "AUTH";
     return verb + " " + mechanism_name(mech) + (with_ir ? " " + ir : "");
 }
 
@@ -61,8 +62,9 @@ std::string auth_command(const std::string& proto, Mechanism mech, const std::st
 void bearer_login(mailbox::LineConnection& conn, const Deadline& deadline) {
     const auto& ep = conn.endpoint();
     const auto& cred = conn.credentials();
-    const std::string proto = ep.protocol;
-    const std::string who = conn.protocol_name() + " login as " + cred.user + " on " + ep.display();
+    const curl::Protocol proto = ep.protocol;
+    const std::string who =
+        curl::protocol_name(proto) + " login as " + cred.user + " on " + ep.display();
     auto mech = parse_mechanism(cred.mechanism).value_or(Mechanism::xoauth2);
     const auto& lines = conn.transcript().lines();
     std::vector<std::string> seen(lines.begin(), lines.end());
@@ -75,7 +77,7 @@ void bearer_login(mailbox::LineConnection& conn, const Deadline& deadline) {
     }
     std::string ir = initial_response(mech, cred.user, cred.secret, ep.host, ep.port);
     // IMAP sends the initial response in the command only with SASL-IR (RFC 4959).
-    bool with_ir = proto != "imap";
+    bool with_ir = proto != curl::Protocol::imap;
     for (const auto& l : seen) with_ir = with_ir || l.find("SASL-IR") != std::string::npos;
     conn.send_line(auth_command(proto, mech, ir, with_ir), deadline, k_stage);
     std::string payload;
@@ -95,7 +97,7 @@ void bearer_login(mailbox::LineConnection& conn, const Deadline& deadline) {
             continue;
         }
         std::string reply = sanitize_text(r.text, 200);
-        std::string hint = explain_auth_refusal(r.text, proto == "smtp" ? "smtp" : "mailbox", true);
+        std::string hint = explain_auth_refusal(r.text, proto, true);
         std::string text = who;
         text += " with " + mechanism_name(mech) + " refused: " + reply;
         if (!payload.empty()) text += " (server says: " + payload + ")";

@@ -102,7 +102,7 @@ std::string describe_error_payload(std::string_view base64_payload) {
 }
 
 std::set<std::string> advertised_mechanisms(const std::vector<std::string>& lines,
-                                            std::string_view protocol) {
+                                            curl::Protocol protocol) {
     std::set<std::string> mechs;
     bool in_list = false;  // SMTP: inside one multi-line EHLO reply
     for (const auto& raw : lines) {
@@ -116,13 +116,13 @@ std::set<std::string> advertised_mechanisms(const std::vector<std::string>& line
             i = j + 1;
         }
         if (words.empty()) continue;
-        if (protocol == "imap") {
+        if (protocol == curl::Protocol::imap) {
             if (std::find(words.begin(), words.end(), "CAPABILITY") == words.end()) continue;
             mechs.clear();
             for (const auto& w : words) {
                 if (w.starts_with("AUTH=") && w.size() > 5) mechs.insert(w.substr(5));
             }
-        } else if (protocol == "pop3") {
+        } else if (protocol == curl::Protocol::pop3) {
             if (words[0] == "CAPA" || words[0] == "+OK") in_list = false;
             if (words[0] != "SASL") continue;
             if (!in_list) mechs.clear();
@@ -147,8 +147,9 @@ std::set<std::string> advertised_mechanisms(const std::vector<std::string>& line
     return mechs;
 }
 
-std::string explain_auth_refusal(std::string_view reply, std::string_view side, bool bearer) {
-    const std::string opt = "--" + std::string(side);
+std::string explain_auth_refusal(std::string_view reply, curl::Protocol protocol, bool bearer) {
+    const std::string side = protocol == curl::Protocol::smtp ? "smtp" : "mailbox";
+    const std::string opt = "--" + side;
     if (reply.find("5.7.30") != std::string_view::npos) {
         return "this tenant requires OAuth2: use " + opt + "-auth-mech XOAUTH2 with " + opt +
                "-token-file (or MAILPROBE_" + upper(side) + "_TOKEN)";

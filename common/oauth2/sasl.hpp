@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "curl/protocol.hpp"
+
 namespace mailprobe::oauth2 {
 
 enum class Mechanism { xoauth2, oauthbearer };
@@ -34,12 +36,13 @@ std::string describe_error_payload(std::string_view base64_payload);
 // transcript holds them ("S: * CAPABILITY ... AUTH=XOAUTH2", "S: 250-AUTH PLAIN XOAUTH2",
 // POP3 "S: SASL PLAIN XOAUTH2"). The last capability list wins (it follows STARTTLS).
 std::set<std::string> advertised_mechanisms(const std::vector<std::string>& transcript_lines,
-                                            std::string_view protocol);
+                                            curl::Protocol protocol);
 
 // A sentence of advice for an authentication refusal a sysadmin cannot act on as it is
 // (Microsoft 365: "535 5.7.3 Authentication unsuccessful", "550 5.7.30 Basic
 // authentication is not supported for Client Submission"); empty when none applies.
-// side: "smtp" or "mailbox" (for the option names); bearer: whether a token was used.
-std::string explain_auth_refusal(std::string_view reply, std::string_view side, bool bearer);
+// protocol: whose options to name (SMTP: --smtp-*, IMAP and POP3: --mailbox-*); bearer:
+// whether a token was used.
+std::string explain_auth_refusal(std::string_view reply, curl::Protocol protocol, bool bearer);
 
 }  // namespace mailprobe::oauth2

@@ -23,7 +23,7 @@ void add_mailbox_options(OptionSet& o) {
     o.value("mailbox-auth-mech", 0, "MECH",
             "Insist on this SASL mechanism (XOAUTH2 or OAUTHBEARER: log in with an OAuth2 "
             "token instead of the password)");
-    add_token_options(o, "mailbox");
+    add_token_options(o, Side::mailbox);
     o.value("folder", 0, "NAME", "IMAP folder the probe is delivered to", "INBOX")
         .multi("junk-folder", 0, "NAME",
                "IMAP folder where a misfiled probe may land: found there means WARNING")
@@ -47,7 +47,7 @@ void apply_mailbox_url(const std::string& url, mailbox::MailboxConfig& c, bool& 
                          "or pop3[s]://user@host[:port]");
     }
     std::string scheme = m[1].str();
-    c.endpoint.protocol = scheme.substr(0, 4);
+    c.endpoint.protocol = curl::parse_mailbox_protocol(scheme.substr(0, 4)).value();
     if (scheme.back() == 's') {
         c.endpoint.tls = curl::TlsMode::tls;
         tls_given = true;
@@ -75,9 +75,9 @@ void apply_mailbox_url(const std::string& url, mailbox::MailboxConfig& c, bool& 
     if (m[8].matched && !m[8].str().empty()) c.folder = m[8].str();
 }
 
-static int default_port(const std::string& protocol, curl::TlsMode tls) {
+static int default_port(curl::Protocol protocol, curl::TlsMode tls) {
     bool implicit = tls == curl::TlsMode::tls;
-    if (protocol == "imap") return implicit ? 993 : 143;
+    if (protocol == curl::Protocol::imap) return implicit ? 993 : 143;
     return implicit ? 995 : 110;
 }
 
@@ -85,14 +85,13 @@ mailbox::MailboxConfig mailbox_config_from(const ParsedOptions& p, const curl::T
                                            std::vector<std::string>& warnings) {
     mailbox::MailboxConfig c;
     c.tls = tls;
-    c.endpoint.protocol = "imap";
+    c.endpoint.protocol = curl::Protocol::imap;
     bool tls_given = false, port_given = false;
     if (auto url = p.get("mailbox")) apply_mailbox_url(*url, c, tls_given, port_given);
     if (auto proto = p.get("mailbox-protocol")) {
-        if (*proto != "imap" && *proto != "pop3") {
-            throw UsageError("--mailbox-protocol: '" + *proto + "' is not imap or pop3");
-        }
-        c.endpoint.protocol = *proto;
+        auto parsed = curl::parse_mailbox_protocol(*proto);
+        if (!parsed) throw UsageError("--mailbox-protocol: '" + *proto + "' is not imap or pop3");
+        c.endpoint.protocol = *parsed;
     }
     if (auto host = p.get("mailbox-host")) c.endpoint.host = *host;
     if (c.endpoint.host.empty()) throw UsageError("--mailbox-host (or --mailbox URL) is required");
@@ -105,7 +104,7 @@ mailbox::MailboxConfig mailbox_config_from(const ParsedOptions& p, const curl::T
     }
     if (auto user = p.get("mailbox-user")) c.credentials.user = *user;
     if (c.credentials.user.empty()) throw UsageError("--mailbox-user is required");
-    if (auto bearer = bearer_credentials(p, "mailbox", c.credentials.user, warnings)) {
+    if (auto bearer = bearer_credentials(p, Side::mailbox, c.credentials.user, warnings)) {
         c.credentials = *bearer;
     } else {
         auto secret = read_secret(p, "mailbox-password", "MAILPROBE_MAILBOX_PASSWORD", warnings);
@@ -127,7 +126,8 @@ mailbox::MailboxConfig mailbox_config_from(const ParsedOptions& p, const curl::T
         if (junk.empty()) throw UsageError("--junk-folder: empty folder name");
         if (!mailbox::imap::valid_utf8(junk)) throw UsageError("--junk-folder: not valid UTF-8");
     }
-    if (c.endpoint.protocol == "pop3" && (c.folder != "INBOX" || !c.junk_folders.empty())) {
+    if (c.endpoint.protocol == curl::Protocol::pop3 &&
+        (c.folder != "INBOX" || !c.junk_folders.empty())) {
         throw UsageError("POP3 has no folders: --folder and --junk-folder need IMAP");
     }
     if (auto interval = p.seconds("poll-interval")) c.poll_interval_s = std::max(0.05, *interval);

@@ -16,8 +16,8 @@ namespace mailprobe {
 
 namespace {
 
-std::string env_name(const std::string& side) {
-    return side == "smtp" ? "MAILPROBE_SMTP_TOKEN" : "MAILPROBE_MAILBOX_TOKEN";
+std::string env_name(Side side) {
+    return side == Side::smtp ? "MAILPROBE_SMTP_TOKEN" : "MAILPROBE_MAILBOX_TOKEN";
 }
 
 void check_token(const std::string& token, const std::string& source) {
@@ -112,16 +112,21 @@ std::shared_ptr<oauth2::TokenSource> client_source(const ParsedOptions& p, const
 
 }  // namespace
 
-void add_token_options(OptionSet& o, const std::string& side) {
-    o.value(side + "-token-file", 0, "FILE",
-            "Read the OAuth2 access token for --" + side +
+std::string option_prefix(Side side) {
+    return side == Side::smtp ? "smtp" : "mailbox";
+}
+
+void add_token_options(OptionSet& o, Side side) {
+    const std::string prefix = option_prefix(side);
+    o.value(prefix + "-token-file", 0, "FILE",
+            "Read the OAuth2 access token for --" + prefix +
                 "-auth-mech XOAUTH2|OAUTHBEARER from FILE (first line; keep it mode 0600). Or "
                 "set " +
                 env_name(side))
-        .value(side + "-token-command", 0, "COMMAND",
+        .value(prefix + "-token-command", 0, "COMMAND",
                "Run COMMAND (without a shell, within -t) and use the first line of its output as "
                "the OAuth2 access token, when neither --" +
-                   side + "-token-file nor " + env_name(side) + " gives one");
+                   prefix + "-token-file nor " + env_name(side) + " gives one");
 }
 
 void add_oauth2_client_options(OptionSet& o) {
@@ -169,48 +174,49 @@ void share_oauth2_client(const std::optional<curl::Credentials>& smtp, curl::Cre
         mailbox.token_source = smtp->token_source;
 }
 
-std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& p, const std::string& side,
+std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& p, Side side,
                                                     const std::string& user,
                                                     std::vector<std::string>& warnings) {
-    const std::string mech_option = side + "-auth-mech";
+    const std::string prefix = option_prefix(side);
+    const std::string mech_option = prefix + "-auth-mech";
     const std::string env = env_name(side);
     const std::string mech_text = p.get_or(mech_option, "");
     const auto mech = oauth2::parse_mechanism(mech_text);
     const std::string mech_name = mech ? oauth2::mechanism_name(*mech) : "";
-    auto file = p.get(side + "-token-file");
-    auto command = p.get(side + "-token-command");
+    auto file = p.get(prefix + "-token-file");
+    auto command = p.get(prefix + "-token-command");
     if (mech_name.empty()) {
         if (file || command) {
-            throw UsageError("--" + side + (file ? "-token-file" : "-token-command") + " needs --" +
-                             mech_option + " XOAUTH2 or OAUTHBEARER");
+            throw UsageError("--" + prefix + (file ? "-token-file" : "-token-command") +
+                             " needs --" + mech_option + " XOAUTH2 or OAUTHBEARER");
         }
         return std::nullopt;
     }
     if (user.empty()) {
-        throw UsageError("--" + mech_option + " " + mech_name + " needs --" + side + "-user");
+        throw UsageError("--" + mech_option + " " + mech_name + " needs --" + prefix + "-user");
     }
     std::string token;
     std::string source;
     if (file) {
         token = state::read_named_secret(*file, state::secret_file_what, state::Ownership::any,
                                          state::Layout::line, warnings);
-        source = "--" + side + "-token-file " + *file;
+        source = "--" + prefix + "-token-file " + *file;
     } else if (const char* value = std::getenv(env.c_str()); value && *value) {
         token = value;
         source = env;
     } else if (command) {
         auto argv = process::split_command(*command);
-        if (argv.empty()) throw UsageError("--" + side + "-token-command: empty command");
+        if (argv.empty()) throw UsageError("--" + prefix + "-token-command: empty command");
         curl::Credentials cred{user, "", curl::AuthKind::bearer, mech_name, nullptr};
         cred.token_source = std::make_shared<oauth2::CommandTokenSource>(
-            std::move(argv), side == "smtp" ? "SMTP" : "mailbox");
+            std::move(argv), side == Side::smtp ? "SMTP" : "mailbox");
         return cred;
     } else if (client_wanted(p)) {
         return curl::Credentials{user, "", curl::AuthKind::bearer, mech_name,
                                  client_source(p, user, warnings)};
     } else {
-        throw UsageError("--" + mech_option + " " + mech_name + " needs a token: --" + side +
-                         "-token-file FILE, " + env + ", --" + side +
+        throw UsageError("--" + mech_option + " " + mech_name + " needs a token: --" + prefix +
+                         "-token-file FILE, " + env + ", --" + prefix +
                          "-token-command or the OAuth2 client (--oauth2-provider)");
     }
     secrets::register_secret(token);

@@ -10,8 +10,11 @@
 
 namespace mailprobe {
 
-// side: "smtp" or "mailbox".
-void add_token_options(OptionSet& options, const std::string& side);
+// Whose options: the SMTP side's (--smtp-*) or the mailbox side's (--mailbox-*).
+enum class Side { smtp, mailbox };
+std::string option_prefix(Side side);  // "smtp" / "mailbox"
+
+void add_token_options(OptionSet& options, Side side);
 
 // The built-in OAuth2 client (--oauth2-*), shared by both sides; declared once per plugin.
 void add_oauth2_client_options(OptionSet& options);
@@ -19,8 +22,7 @@ void add_oauth2_client_options(OptionSet& options);
 // The bearer credentials when --SIDE-auth-mech names a bearer mechanism, else nullopt.
 // UsageError when the token is missing or malformed, when a token is given without a
 // bearer mechanism, or (user empty) without a user name. Registers the token as a secret.
-std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& parsed,
-                                                    const std::string& side,
+std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& parsed, Side side,
                                                     const std::string& user,
                                                     std::vector<std::string>& warnings);
 

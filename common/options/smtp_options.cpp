@@ -51,7 +51,7 @@ void add_smtp_options(OptionSet& o) {
     o.value("smtp-auth-mech", 0, "MECH",
             "Insist on this SASL mechanism (e.g. PLAIN, LOGIN; XOAUTH2 or OAUTHBEARER log in "
             "with an OAuth2 token instead of the password)");
-    add_token_options(o, "smtp");
+    add_token_options(o, Side::smtp);
     o.value("from", 0, "ADDRESS", "Envelope and header sender (default: the first --to)")
         .value("return-path", 0, "ADDRESS",
                "Envelope sender (MAIL FROM), where bounces go: an address whose mail lands in "
@@ -153,7 +153,7 @@ smtp::Envelope probe_envelope(const SmtpOptions& o, const std::string& probe_id)
 SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& warnings) {
     SmtpOptions s;
     auto& ep = s.server.endpoint;
-    ep.protocol = "smtp";
+    ep.protocol = curl::Protocol::smtp;
     if (p.has("starttls") && p.get_or("smtp-tls", "starttls") != "starttls")
         throw UsageError("-S/--starttls and --smtp-tls " + *p.get("smtp-tls") +
                          " exclude each other");
@@ -177,7 +177,7 @@ SmtpOptions smtp_options_from(const ParsedOptions& p, std::vector<std::string>& 
     if (p.has("smtp-auth-mech") && !p.has("smtp-user")) {
         throw UsageError("--smtp-auth-mech needs --smtp-user");
     }
-    if (auto bearer = bearer_credentials(p, "smtp", p.get_or("smtp-user", ""), warnings)) {
+    if (auto bearer = bearer_credentials(p, Side::smtp, p.get_or("smtp-user", ""), warnings)) {
         s.server.auth = *bearer;
     } else if (auto user = p.get("smtp-user")) {
         auto secret = read_secret(p, "smtp-password", "MAILPROBE_SMTP_PASSWORD", warnings);

@@ -7,7 +7,6 @@
 #include <string>
 
 #include "checks/certificate.hpp"
-#include "curl/transcript.hpp"
 #include "oauth2/client_source.hpp"
 #include "options/standard.hpp"
 #include "output/render.hpp"
@@ -92,7 +91,7 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
         result.perfdata.push_back(seconds_datum(
             "time",
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()));
-        if (parsed->verbosity() >= 3) result.details = curl::failure_transcript();
+        if (parsed->verbosity() >= 3) result.details = e.transcript();  // what was said
     } catch (const std::bad_alloc&) {
         result = failure_result(Status::unknown, "out of memory");
     } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 // (plugin/runner.cpp), which turns them into a check result.
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -23,10 +24,19 @@ public:
     void add_perfdata(const std::vector<PerfDatum>& completed) {
         m_perfdata.insert(m_perfdata.end(), completed.begin(), completed.end());
     }
+    // The redacted lines of the conversation that failed ("-- SMTP --", "C: ...", "S: ..."),
+    // shown at -vvv; empty when no conversation explains the failure.
+    const std::vector<std::string>& transcript() const { return m_transcript; }
+    // The innermost conversation explains the failure: a failure that already carries a
+    // transcript keeps it.
+    void attach_transcript(std::vector<std::string> lines) {
+        if (m_transcript.empty()) m_transcript = std::move(lines);
+    }
 
 private:
     Status m_status;
     std::vector<PerfDatum> m_perfdata;
+    std::vector<std::string> m_transcript;
 };
 
 inline CheckFailure critical(const std::string& message) {

@@ -60,7 +60,7 @@ SendOutcome send_with_bearer(const ServerConfig& server, const Envelope& envelop
     auto start = std::chrono::steady_clock::now();
     mailbox::LineConnection conn(server.endpoint, server.tls, *server.auth, server.helo);
     SendOutcome out;
-    {  // on a failure the transcript reaches -vvv through curl::failure_transcript()
+    try {
         mailbox::LoginTimes login = conn.open(deadline);  // includes AUTH
         out.connect_s = login.connect_s;
         out.tls_s = login.tls_s;
@@ -80,6 +80,9 @@ SendOutcome send_with_bearer(const ServerConfig& server, const Envelope& envelop
         out.accepted_at = std::chrono::steady_clock::now();
         expect(reply, '2', "message (end of DATA)");
         out.reply = sanitize_text(reply, 300);
+    } catch (CheckFailure& e) {
+        conn.transcript().attach_to(e);  // a refusal read here, or "probe not sent"
+        throw;
     }
     out.accepted_unix_ms = probe::unix_now_ms();
     out.queue_id = parse_queue_id(out.reply);

@@ -58,7 +58,7 @@ std::optional<SendError> refusal(const curl::Transcript& t) {
         return SendError(SendError::Kind::temporary,
                          CheckFailure(Status::warning, cmd + " deferred: " + reply));
     }
-    std::string hint = oauth2::explain_auth_refusal(reply, "smtp", false);
+    std::string hint = oauth2::explain_auth_refusal(reply, curl::Protocol::smtp, false);
     return SendError(SendError::Kind::permanent,
                      CheckFailure(Status::critical,
                                   cmd + " rejected: " + reply + (hint.empty() ? "" : "; " + hint)));
@@ -117,7 +117,7 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
     curl::Watchdog watchdog;
     std::optional<AuthGuard> guard;
     curl::Slist resolve, rcpts;
-    curl::Transcript transcript("SMTP");
+    curl::Transcript transcript(curl::Protocol::smtp);
     curl::Easy easy;
     watchdog.attach(easy);
     transcript.attach(easy);
@@ -152,14 +152,14 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
     SendOutcome out;
     out.transcript.assign(transcript.lines().begin(), transcript.lines().end());
     if (guard && guard->refusal()) {
-        throw SendError(SendError::Kind::other,
-                        critical("SMTP server " + server.endpoint.display() + " " +
-                                 *guard->refusal() + "; probe not sent"));
+        throw transcript.explained(SendError(
+            SendError::Kind::other, critical("SMTP server " + server.endpoint.display() + " " +
+                                             *guard->refusal() + "; probe not sent")));
     }
     if (upload.unauthenticated) {
-        throw SendError(SendError::Kind::other,
-                        critical("SMTP server " + server.endpoint.display() +
-                                 " did not authenticate us; probe not sent"));
+        throw transcript.explained(SendError(SendError::Kind::other,
+                                             critical("SMTP server " + server.endpoint.display() +
+                                                      " did not authenticate us; probe not sent")));
     }
     if (code != CURLE_OK) {
         try {
@@ -167,6 +167,7 @@ SendOutcome send_message(const ServerConfig& server, const Envelope& envelope,
                              watchdog.fired());
         } catch (CheckFailure& e) {
             e.add_perfdata(completed_stages(easy, server.endpoint));
+            transcript.attach_to(e);
             throw;
         }
     }

@@ -13,7 +13,7 @@
 namespace mailprobe::smtp {
 
 struct ServerConfig {
-    curl::Endpoint endpoint;  // protocol "smtp"
+    curl::Endpoint endpoint;  // protocol SMTP
     curl::TlsOptions tls;
     std::optional<curl::Credentials> auth;
     std::string helo;
@@ -28,8 +28,7 @@ struct Envelope {
 class SendError : public CheckFailure {
 public:
     enum class Kind { connect, temporary, permanent, other };
-    SendError(Kind kind, const CheckFailure& failure)
-        : CheckFailure(failure), m_kind(kind) {}
+    SendError(Kind kind, const CheckFailure& failure) : CheckFailure(failure), m_kind(kind) {}
     Kind kind() const { return m_kind; }
 
 private:
@@ -45,7 +44,7 @@ struct SendOutcome {
     std::string queue_id;  // parsed from reply, may be empty
     std::chrono::steady_clock::time_point accepted_at;
     std::int64_t accepted_unix_ms = 0;
-    std::vector<std::string> transcript;  // redacted, for -vvv
+    std::vector<std::string> transcript;          // redacted, for -vvv
     std::optional<curl::CertExpiry> certificate;  // the server's, when TLS was used
 };
 

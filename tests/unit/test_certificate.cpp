@@ -25,7 +25,7 @@ constexpr std::int64_t k_day = 86400;
 
 Endpoint endpoint(TlsMode tls = TlsMode::tls) {
     Endpoint ep;
-    ep.protocol = "smtp";
+    ep.protocol = curl::Protocol::smtp;
     ep.host = "mx.example.org";
     ep.port = 465;
     ep.tls = tls;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "curl/connection.hpp"
 
@@ -39,7 +40,7 @@ BOOST_AUTO_TEST_CASE(connect_errors_in_words) {
 
 BOOST_AUTO_TEST_CASE(imap_bye_is_quoted_whatever_libcurl_made_of_it) {
     Endpoint ep;
-    ep.protocol = "imap";
+    ep.protocol = Protocol::imap;
     ep.host = "imap.example.org";
     ep.port = 143;
     Credentials cred;
@@ -48,7 +49,7 @@ BOOST_AUTO_TEST_CASE(imap_bye_is_quoted_whatever_libcurl_made_of_it) {
     for (CURLcode code :
          {CURLE_LOGIN_DENIED, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_WEIRD_SERVER_REPLY}) {
         Easy easy;
-        Transcript t("IMAP");
+        Transcript t(Protocol::imap);
         t.on_connected();
         t.on_server("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready");
         t.on_client("A001 LOGIN probe secret");
@@ -58,15 +59,36 @@ BOOST_AUTO_TEST_CASE(imap_bye_is_quoted_whatever_libcurl_made_of_it) {
         BOOST_TEST(std::string(f.what()) ==
                    "IMAP server imap.example.org:143 closed the session: [UNAVAILABLE] "
                    "maintenance");
+        // what was said travels with the failure, for -vvv, with the password hidden
+        const std::vector<std::string> said = {
+            "-- IMAP --", "S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready",
+            "C: A001 LOGIN [redacted]", "S: * BYE [UNAVAILABLE] maintenance"};
+        BOOST_TEST(f.transcript() == said, boost::test_tools::per_element());
     }
 }
 
+BOOST_AUTO_TEST_CASE(url_scheme_from_the_protocol_and_tls) {
+    Endpoint ep;
+    ep.host = "mail.example.org";
+    ep.port = 995;
+    ep.protocol = Protocol::pop3;
+    ep.tls = TlsMode::tls;
+    BOOST_TEST(ep.url() == "pop3s://mail.example.org:995/");
+    ep.protocol = Protocol::imap;
+    ep.tls = TlsMode::starttls;
+    ep.host = "2001:db8::1";
+    BOOST_TEST(ep.url("INBOX") == "imap://[2001:db8::1]:995/INBOX");
+    ep.protocol = Protocol::smtp;
+    ep.tls = TlsMode::none;
+    BOOST_TEST(ep.url("monitor.example.org") == "smtp://[2001:db8::1]:995/monitor.example.org");
+}
+
 BOOST_AUTO_TEST_CASE(bye_in_reply_to_logout_is_no_diagnosis) {
-    Transcript t("IMAP");
+    Transcript t(Protocol::imap);
     t.on_client("A009 LOGOUT");
     t.on_server("* BYE Logging out");
     BOOST_TEST(t.bye().empty());
-    Transcript pop("POP3");
+    Transcript pop(Protocol::pop3);
     pop.on_server("* BYE not IMAP");
     BOOST_TEST(pop.bye().empty());
 }

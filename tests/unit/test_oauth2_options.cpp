@@ -21,7 +21,7 @@ namespace {
 OptionSet side_options() {
     OptionSet o("check_test", "Test plugin");
     o.value("smtp-auth-mech", 0, "MECH", "mechanism");
-    add_token_options(o, "smtp");
+    add_token_options(o, Side::smtp);
     return o;
 }
 
@@ -43,7 +43,7 @@ struct TokenFile {
 std::string usage_error(const ParsedOptions& p, const std::string& user = "probe@example.org") {
     std::vector<std::string> warnings;
     try {
-        bearer_credentials(p, "smtp", user, warnings);
+        bearer_credentials(p, Side::smtp, user, warnings);
     } catch (const UsageError& e) {
         return e.what();
     }
@@ -56,7 +56,7 @@ BOOST_AUTO_TEST_CASE(token_file_with_bearer_mechanism) {
     TokenFile f("eyJ.abc-_~+/=\n");
     auto p = parse({"--smtp-auth-mech", "xoauth2", "--smtp-token-file", f.path.c_str()});
     std::vector<std::string> warnings;
-    auto cred = bearer_credentials(p, "smtp", "probe@example.org", warnings);
+    auto cred = bearer_credentials(p, Side::smtp, "probe@example.org", warnings);
     BOOST_REQUIRE(cred.has_value());
     BOOST_TEST(cred->secret == "eyJ.abc-_~+/=");
     BOOST_TEST(cred->mechanism == "XOAUTH2");
@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(token_from_environment) {
     ::setenv("MAILPROBE_SMTP_TOKEN", "env-token-1234", 1);
     std::vector<std::string> warnings;
     auto cred =
-        bearer_credentials(parse({"--smtp-auth-mech", "OAUTHBEARER"}), "smtp", "u", warnings);
+        bearer_credentials(parse({"--smtp-auth-mech", "OAUTHBEARER"}), Side::smtp, "u", warnings);
     ::unsetenv("MAILPROBE_SMTP_TOKEN");
     BOOST_REQUIRE(cred.has_value());
     BOOST_TEST(cred->secret == "env-token-1234");
@@ -79,8 +79,9 @@ BOOST_AUTO_TEST_CASE(token_from_environment) {
 
 BOOST_AUTO_TEST_CASE(password_mechanisms_leave_the_password_path) {
     std::vector<std::string> warnings;
-    BOOST_TEST(!bearer_credentials(parse({"--smtp-auth-mech", "PLAIN"}), "smtp", "u", warnings));
-    BOOST_TEST(!bearer_credentials(parse({}), "smtp", "u", warnings));
+    BOOST_TEST(
+        !bearer_credentials(parse({"--smtp-auth-mech", "PLAIN"}), Side::smtp, "u", warnings));
+    BOOST_TEST(!bearer_credentials(parse({}), Side::smtp, "u", warnings));
 }
 
 BOOST_AUTO_TEST_CASE(usage_errors_say_what_is_missing) {
@@ -108,4 +109,14 @@ BOOST_AUTO_TEST_CASE(tokens_that_would_break_a_protocol_line_are_refused) {
                        std::string::npos,
                    bad);
     }
+}
+
+BOOST_AUTO_TEST_CASE(each_side_names_its_own_options) {
+    BOOST_TEST(option_prefix(Side::smtp) == "smtp");
+    BOOST_TEST(option_prefix(Side::mailbox) == "mailbox");
+    OptionSet o("check_side_test", "Test plugin");
+    add_token_options(o, Side::mailbox);
+    BOOST_TEST(o.help_text().find("--mailbox-token-file") != std::string::npos);
+    BOOST_TEST(o.help_text().find("MAILPROBE_MAILBOX_TOKEN") != std::string::npos);
+    BOOST_TEST(o.help_text().find("--smtp-token-file") == std::string::npos);
 }

@@ -116,16 +116,18 @@ BOOST_AUTO_TEST_CASE(imap_greeting_and_capability) {
         "C: A002 CAPABILITY",
         "S: * CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=OAUTHBEARER AUTH=XOAUTH2",
         "S: A002 OK done"};
-    BOOST_TEST(joined(advertised_mechanisms(lines, "imap")) == "OAUTHBEARER PLAIN XOAUTH2");
+    BOOST_TEST(joined(advertised_mechanisms(lines, curl::Protocol::imap)) ==
+               "OAUTHBEARER PLAIN XOAUTH2");
     lines.resize(1);
-    BOOST_TEST(joined(advertised_mechanisms(lines, "imap")) == "PLAIN XOAUTH2");
+    BOOST_TEST(joined(advertised_mechanisms(lines, curl::Protocol::imap)) == "PLAIN XOAUTH2");
 }
 
 BOOST_AUTO_TEST_CASE(pop3_capa) {
     std::vector<std::string> lines = {
         "S: +OK ready", "C: CAPA", "S: +OK", "S: USER", "S: SASL PLAIN XOAUTH2 OAUTHBEARER",
         "S: ."};
-    BOOST_TEST(joined(advertised_mechanisms(lines, "pop3")) == "OAUTHBEARER PLAIN XOAUTH2");
+    BOOST_TEST(joined(advertised_mechanisms(lines, curl::Protocol::pop3)) ==
+               "OAUTHBEARER PLAIN XOAUTH2");
 }
 
 BOOST_AUTO_TEST_CASE(smtp_ehlo_after_starttls_wins) {
@@ -141,13 +143,14 @@ BOOST_AUTO_TEST_CASE(smtp_ehlo_after_starttls_wins) {
                                       "S: 250-AUTH=LOGIN",
                                       "S: 250-AUTH LOGIN XOAUTH2",
                                       "S: 250 8BITMIME"};
-    BOOST_TEST(joined(advertised_mechanisms(lines, "smtp")) == "LOGIN XOAUTH2");
+    BOOST_TEST(joined(advertised_mechanisms(lines, curl::Protocol::smtp)) == "LOGIN XOAUTH2");
 }
 
 BOOST_AUTO_TEST_CASE(client_lines_and_lookalikes_ignored) {
-    BOOST_TEST(joined(advertised_mechanisms({"S: * CAPABILITY AUTH= AUTH=X"}, "imap")) == "X");
+    BOOST_TEST(joined(advertised_mechanisms({"S: * CAPABILITY AUTH= AUTH=X"},
+                                            curl::Protocol::imap)) == "X");
     std::vector<std::string> lines = {"C: 250-AUTH XOAUTH2", "S: 250-AUTHX PLAIN", "S: 250 AUTH"};
-    BOOST_TEST(joined(advertised_mechanisms(lines, "smtp")) == "");
+    BOOST_TEST(joined(advertised_mechanisms(lines, curl::Protocol::smtp)) == "");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -156,29 +159,31 @@ BOOST_AUTO_TEST_SUITE(microsoft_refusals)
 
 BOOST_AUTO_TEST_CASE(basic_auth_off_for_submission) {
     std::string hint = explain_auth_refusal(
-        "550 5.7.30 Basic authentication is not supported for Client Submission.", "smtp", false);
+        "550 5.7.30 Basic authentication is not supported for Client Submission.",
+        curl::Protocol::smtp, false);
     BOOST_TEST(hint.starts_with("this tenant requires OAuth2: use --smtp-auth-mech XOAUTH2"));
     BOOST_TEST(hint.find("MAILPROBE_SMTP_TOKEN") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(authentication_unsuccessful_with_password) {
     std::string hint = explain_auth_refusal(
-        "535 5.7.3 Authentication unsuccessful [SN4PR0501CA0056.namprd05.prod.outlook.com]", "smtp",
-        false);
+        "535 5.7.3 Authentication unsuccessful [SN4PR0501CA0056.namprd05.prod.outlook.com]",
+        curl::Protocol::smtp, false);
     BOOST_TEST(hint ==
                "basic authentication is off for this mailbox or tenant: use "
                "--smtp-auth-mech XOAUTH2");
 }
 
 BOOST_AUTO_TEST_CASE(authentication_unsuccessful_with_token) {
-    std::string hint = explain_auth_refusal("535 5.7.3 Authentication unsuccessful", "smtp", true);
+    std::string hint =
+        explain_auth_refusal("535 5.7.3 Authentication unsuccessful", curl::Protocol::smtp, true);
     BOOST_TEST(hint.find("SMTP.SendAsApp") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(other_refusals_get_no_advice) {
     for (const char* reply :
          {"535 5.7.8 Error: authentication failed", "NO [AUTHENTICATIONFAILED]", ""}) {
-        BOOST_TEST(explain_auth_refusal(reply, "smtp", false).empty(), reply);
+        BOOST_TEST(explain_auth_refusal(reply, curl::Protocol::smtp, false).empty(), reply);
     }
 }
 

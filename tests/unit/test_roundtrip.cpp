@@ -61,7 +61,7 @@ RoundTripRun sent_run() {
     run.probe.sent_ms = k_sent_ms;
     run.sent.via = k_via;
     curl::Endpoint smtp;
-    smtp.protocol = "smtp";
+    smtp.protocol = curl::Protocol::smtp;
     smtp.host = "mx.example.org";
     smtp.port = 25;
     run.sent.server = smtp;

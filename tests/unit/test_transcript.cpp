@@ -2,10 +2,13 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cctype>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "curl/transcript.hpp"
 
+using namespace mailprobe;
 using namespace mailprobe::curl;
 
 namespace {
@@ -30,7 +33,7 @@ bool hidden(const Transcript& t, const std::string& text) {
 BOOST_AUTO_TEST_SUITE(redaction)
 
 BOOST_AUTO_TEST_CASE(smtp_auth_plain_initial_response) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx.example.org ESMTP");
     t.on_client("EHLO monitor");
     t.on_server("250 AUTH PLAIN LOGIN");
@@ -44,7 +47,7 @@ BOOST_AUTO_TEST_CASE(smtp_auth_plain_initial_response) {
 }
 
 BOOST_AUTO_TEST_CASE(smtp_auth_plain_after_challenge) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx ESMTP");
     t.on_client("AUTH PLAIN");
     BOOST_TEST(t.lines().back() == "C: AUTH PLAIN [redacted]");
@@ -58,7 +61,7 @@ BOOST_AUTO_TEST_CASE(smtp_auth_plain_after_challenge) {
 }
 
 BOOST_AUTO_TEST_CASE(smtp_auth_login_exchange) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx ESMTP");
     t.on_client("AUTH LOGIN");
     BOOST_TEST(t.lines().back() == "C: AUTH LOGIN [redacted]");
@@ -79,7 +82,7 @@ BOOST_AUTO_TEST_CASE(smtp_auth_login_exchange) {
 }
 
 BOOST_AUTO_TEST_CASE(failed_auth_ends_redaction) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx");
     t.on_client("AUTH LOGIN");
     t.on_server("334 VXNlcm5hbWU6");
@@ -91,7 +94,7 @@ BOOST_AUTO_TEST_CASE(failed_auth_ends_redaction) {
 }
 
 BOOST_AUTO_TEST_CASE(imap_authenticate_keeps_tag) {
-    Transcript t("IMAP");
+    Transcript t(Protocol::imap);
     t.on_server("* OK IMAP ready");
     t.on_client("A002 AUTHENTICATE PLAIN xyz");
     BOOST_TEST(t.lines().back() == "C: A002 AUTHENTICATE PLAIN [redacted]");
@@ -102,7 +105,7 @@ BOOST_AUTO_TEST_CASE(imap_authenticate_keeps_tag) {
 }
 
 BOOST_AUTO_TEST_CASE(imap_authenticate_continuation) {
-    Transcript t("IMAP");
+    Transcript t(Protocol::imap);
     t.on_server("* OK IMAP ready");
     t.on_client("A002 AUTHENTICATE PLAIN");
     t.on_server("+");
@@ -115,7 +118,7 @@ BOOST_AUTO_TEST_CASE(imap_authenticate_continuation) {
 }
 
 BOOST_AUTO_TEST_CASE(imap_login_keeps_tag) {
-    Transcript t("IMAP");
+    Transcript t(Protocol::imap);
     t.on_server("* OK ready");
     t.on_client("A002 LOGIN user pass");
     BOOST_TEST(t.lines().back() == "C: A002 LOGIN [redacted]");
@@ -127,7 +130,7 @@ BOOST_AUTO_TEST_CASE(imap_login_keeps_tag) {
 }
 
 BOOST_AUTO_TEST_CASE(pop3_pass_redacted_user_kept) {
-    Transcript t("POP3");
+    Transcript t(Protocol::pop3);
     t.on_server("+OK POP3 ready");
     t.on_client("USER bob");
     BOOST_TEST(t.lines().back() == "C: USER bob");
@@ -141,7 +144,7 @@ BOOST_AUTO_TEST_CASE(pop3_pass_redacted_user_kept) {
 }
 
 BOOST_AUTO_TEST_CASE(pop3_apop_redacted) {
-    Transcript t("POP3");
+    Transcript t(Protocol::pop3);
     t.on_server("+OK <1896.697170952@dbc.mtview.ca.us>");
     t.on_client("APOP mrose c4c9334bac560ecc979e58001b3e22fb");
     BOOST_TEST(t.lines().back() == "C: APOP [redacted]");
@@ -149,7 +152,7 @@ BOOST_AUTO_TEST_CASE(pop3_apop_redacted) {
 }
 
 BOOST_AUTO_TEST_CASE(pop3_auth_continuation) {
-    Transcript t("POP3");
+    Transcript t(Protocol::pop3);
     t.on_server("+OK ready");
     t.on_client("AUTH PLAIN");
     t.on_server("+ ");
@@ -179,8 +182,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(stages)
 
 BOOST_AUTO_TEST_CASE(greeting_first) {
-    Transcript t("SMTP");
-    BOOST_TEST(t.protocol() == "SMTP");
+    Transcript t(Protocol::smtp);
+    BOOST_TEST((t.protocol() == Protocol::smtp));
     BOOST_TEST(t.waiting_for() == "greeting");
     BOOST_TEST(!t.got_server_line());
     t.on_server("220 mx ESMTP");
@@ -189,7 +192,7 @@ BOOST_AUTO_TEST_CASE(greeting_first) {
 }
 
 BOOST_AUTO_TEST_CASE(ehlo_response) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx ESMTP");
     t.on_client("EHLO monitor.example.org");
     BOOST_TEST(t.waiting_for() == "EHLO response");
@@ -201,7 +204,7 @@ BOOST_AUTO_TEST_CASE(ehlo_response) {
 }
 
 BOOST_AUTO_TEST_CASE(login_response_after_auth) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx ESMTP");
     t.on_client("AUTH PLAIN AHVzZXIAcGFzcw==");
     BOOST_TEST(t.waiting_for() == "login response");
@@ -210,7 +213,7 @@ BOOST_AUTO_TEST_CASE(login_response_after_auth) {
 BOOST_AUTO_TEST_CASE(login_response_after_auth_login_password) {
     // Waiting for the verdict on the password: the stage is the login, and the stage
     // name (printed in timeout messages) must not echo the encoded credentials.
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx ESMTP");
     t.on_client("AUTH LOGIN");
     BOOST_TEST(t.waiting_for() == "login response");
@@ -224,7 +227,7 @@ BOOST_AUTO_TEST_CASE(login_response_after_auth_login_password) {
 }
 
 BOOST_AUTO_TEST_CASE(login_response_after_imap_continuation) {
-    Transcript t("IMAP");
+    Transcript t(Protocol::imap);
     t.on_server("* OK ready");
     t.on_client("A001 AUTHENTICATE PLAIN");
     t.on_server("+ ");
@@ -234,11 +237,11 @@ BOOST_AUTO_TEST_CASE(login_response_after_imap_continuation) {
 }
 
 BOOST_AUTO_TEST_CASE(login_response_imap_and_pop3) {
-    Transcript imap("IMAP");
+    Transcript imap(Protocol::imap);
     imap.on_server("* OK ready");
     imap.on_client("A002 LOGIN user pass");
     BOOST_TEST(imap.waiting_for() == "login response");
-    Transcript pop("POP3");
+    Transcript pop(Protocol::pop3);
     pop.on_server("+OK ready");
     pop.on_client("USER bob");
     BOOST_TEST(pop.waiting_for() == "login response");
@@ -248,7 +251,7 @@ BOOST_AUTO_TEST_CASE(login_response_imap_and_pop3) {
 }
 
 BOOST_AUTO_TEST_CASE(end_of_data_and_data_reply) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx ESMTP");
     t.on_client("MAIL FROM:<a@b>");
     BOOST_TEST(t.waiting_for() == "MAIL response");
@@ -274,7 +277,7 @@ BOOST_AUTO_TEST_CASE(end_of_data_and_data_reply) {
 }
 
 BOOST_AUTO_TEST_CASE(data_refused_has_no_data_reply) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx");
     t.on_client("DATA");
     t.on_server("554 5.5.1 No valid recipients");
@@ -284,7 +287,7 @@ BOOST_AUTO_TEST_CASE(data_refused_has_no_data_reply) {
 }
 
 BOOST_AUTO_TEST_CASE(multiline_data_reply_takes_final_line) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx");
     t.on_client("DATA");
     t.on_server("354 go ahead");
@@ -295,13 +298,13 @@ BOOST_AUTO_TEST_CASE(multiline_data_reply_takes_final_line) {
 }
 
 BOOST_AUTO_TEST_CASE(tls_handshake_after_starttls) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx ESMTP");
     t.on_client("STARTTLS");
     BOOST_TEST(t.waiting_for() == "STARTTLS response");
     t.on_server("220 2.0.0 Ready to start TLS");
     BOOST_TEST(t.waiting_for() == "TLS handshake");
-    Transcript pop("POP3");
+    Transcript pop(Protocol::pop3);
     pop.on_server("+OK ready");
     pop.on_client("STLS");
     pop.on_server("+OK Begin TLS negotiation");
@@ -309,7 +312,7 @@ BOOST_AUTO_TEST_CASE(tls_handshake_after_starttls) {
 }
 
 BOOST_AUTO_TEST_CASE(imap_tagged_verb) {
-    Transcript t("IMAP");
+    Transcript t(Protocol::imap);
     t.on_server("* OK ready");
     t.on_client("A005 SELECT INBOX");
     BOOST_TEST(t.waiting_for() == "SELECT response");
@@ -320,7 +323,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(bounds)
 
 BOOST_AUTO_TEST_CASE(last_reply_sanitized) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("550 5.7.1 bad|thing\x01\x1b[0m here \xff");
     BOOST_TEST(t.last_reply() == "550 5.7.1 bad/thing [0m here ?");
     t.on_server(std::string(1000, 'x'));
@@ -329,7 +332,7 @@ BOOST_AUTO_TEST_CASE(last_reply_sanitized) {
 }
 
 BOOST_AUTO_TEST_CASE(remembered_lines_sanitized) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 hello|world\r");
     BOOST_TEST(t.lines().back() == "S: 220 hello/world");
     t.on_client(std::string(5000, 'A'));
@@ -337,7 +340,7 @@ BOOST_AUTO_TEST_CASE(remembered_lines_sanitized) {
 }
 
 BOOST_AUTO_TEST_CASE(lines_bounded) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx");
     for (int i = 0; i < 10000; ++i) {
         t.on_client("NOOP " + std::to_string(i));
@@ -350,7 +353,7 @@ BOOST_AUTO_TEST_CASE(lines_bounded) {
 }
 
 BOOST_AUTO_TEST_CASE(order_kept) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx");
     t.on_client("EHLO me");
     t.on_server("250 ok");
@@ -367,7 +370,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(hostile_stages)
 
 BOOST_AUTO_TEST_CASE(garbage_before_any_reply_is_still_the_greeting) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("\x01\x02 garbage |||");
     t.on_server("OK not a reply");
     BOOST_TEST(t.got_server_line());
@@ -375,7 +378,7 @@ BOOST_AUTO_TEST_CASE(garbage_before_any_reply_is_still_the_greeting) {
 }
 
 BOOST_AUTO_TEST_CASE(smtp_junk_does_not_end_the_reply) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     t.on_server("220 mx ESMTP");
     t.on_client("EHLO me");
     t.on_server(std::string("\0\0\x01\x02 junk", 9));
@@ -386,7 +389,7 @@ BOOST_AUTO_TEST_CASE(smtp_junk_does_not_end_the_reply) {
 }
 
 BOOST_AUTO_TEST_CASE(imap_wrong_tag_does_not_end_the_reply) {
-    Transcript t("IMAP");
+    Transcript t(Protocol::imap);
     t.on_server("* OK ready");
     t.on_client("A001 CAPABILITY");
     t.on_server("* CAPABILITY IMAP4rev1");
@@ -397,7 +400,7 @@ BOOST_AUTO_TEST_CASE(imap_wrong_tag_does_not_end_the_reply) {
 }
 
 BOOST_AUTO_TEST_CASE(pop3_junk_does_not_end_the_reply) {
-    Transcript t("POP3");
+    Transcript t(Protocol::pop3);
     t.on_server("+OK ready");
     t.on_client("CAPA");
     t.on_server("\x7f\x80 junk");
@@ -407,10 +410,77 @@ BOOST_AUTO_TEST_CASE(pop3_junk_does_not_end_the_reply) {
 }
 
 BOOST_AUTO_TEST_CASE(connected_flag) {
-    Transcript t("SMTP");
+    Transcript t(Protocol::smtp);
     BOOST_TEST(!t.connected());
     t.on_connected();
     BOOST_TEST(t.connected());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The transcript travels on the failure it explains (the runner shows it at -vvv), not
+// through anything global.
+BOOST_AUTO_TEST_SUITE(on_failures)
+
+BOOST_AUTO_TEST_CASE(a_failure_carries_the_redacted_lines_under_the_protocol) {
+    Transcript t(Protocol::imap);
+    t.on_server("* OK ready");
+    t.on_client("A001 LOGIN probe hunter2");
+    t.on_server("A001 NO [AUTHENTICATIONFAILED] failed");
+    CheckFailure f = t.explained(critical("IMAP login as probe failed"));
+    const std::vector<std::string> expected = {"-- IMAP --", "S: * OK ready",
+                                               "C: A001 LOGIN [redacted]",
+                                               "S: A001 NO [AUTHENTICATIONFAILED] failed"};
+    BOOST_TEST(f.transcript() == expected, boost::test_tools::per_element());
+    BOOST_TEST(std::string(f.what()) == "IMAP login as probe failed");
+}
+
+BOOST_AUTO_TEST_CASE(each_failure_carries_only_its_own_conversation) {
+    std::optional<CheckFailure> first, second;
+    {
+        Transcript smtp(Protocol::smtp);
+        smtp.on_server("554 go away");
+        first = smtp.explained(critical("refused"));
+    }
+    {
+        Transcript pop(Protocol::pop3);
+        pop.on_server("-ERR busy");
+        second = pop.explained(critical("busy"));
+    }
+    const std::vector<std::string> smtp_lines = {"-- SMTP --", "S: 554 go away"};
+    const std::vector<std::string> pop_lines = {"-- POP3 --", "S: -ERR busy"};
+    BOOST_TEST(first->transcript() == smtp_lines, boost::test_tools::per_element());
+    BOOST_TEST(second->transcript() == pop_lines, boost::test_tools::per_element());
+    BOOST_TEST(critical("no conversation").transcript().empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_innermost_conversation_explains_the_failure) {
+    Transcript inner(Protocol::smtp), outer(Protocol::imap);
+    inner.on_server("421 closing");
+    outer.on_server("* OK ready");
+    CheckFailure f = inner.explained(critical("lost"));
+    outer.attach_to(f);
+    BOOST_TEST(f.transcript().front() == "-- SMTP --");
+    BOOST_TEST(f.transcript().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_silent_conversation_explains_nothing) {
+    Transcript silent(Protocol::pop3), spoken(Protocol::pop3);
+    CheckFailure f = silent.explained(critical("cannot connect"));
+    BOOST_TEST(f.transcript().empty());
+    spoken.on_server("+OK ready");
+    spoken.attach_to(f);  // a later, outer conversation may still explain it
+    BOOST_TEST(f.transcript().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(explained_keeps_the_kind_of_failure) {
+    struct Refusal : CheckFailure {
+        using CheckFailure::CheckFailure;
+    };
+    Transcript t(Protocol::smtp);
+    t.on_server("535 no");
+    Refusal r = t.explained(Refusal(Status::critical, "refused"));
+    BOOST_TEST(r.transcript().size() == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
