@@ -95,12 +95,10 @@ void add_delivery_verdicts(CheckResult& parent, const std::string& header,
             "no header of the delivered probe: no SPF/DKIM/DMARC or TLS verdicts");
         return;
     }
-    const CheckResult& auth =
-        parent.add_child(auth_result(verdict::evaluate_auth(header, config.authserv_ids), config));
-    std::string prefix = auth.status != Status::ok ? auth.summary : std::string();
-    const CheckResult& tls = parent.add_child(tls_result(relay::received_path(header), config));
-    if (tls.status != Status::ok) prefix += (prefix.empty() ? "" : "; ") + tls.summary;
-    if (!prefix.empty()) parent.summary = prefix + "; " + parent.summary;
+    // A failed verdict leads line 1: it is why a delivered probe is not OK.
+    parent.add_child(auth_result(verdict::evaluate_auth(header, config.authserv_ids), config))
+        .leads = true;
+    parent.add_child(tls_result(relay::received_path(header), config)).leads = true;
 }
 
 }  // namespace mailprobe::checks

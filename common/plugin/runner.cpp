@@ -77,7 +77,8 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
                         spec.options.usage_line() + "\n",
                     unknown_code);
     }
-    if (parsed->verbosity() >= 3) render_options.max_bytes = 64 * 1024;  // transcripts
+    render_options.verbosity = parsed->verbosity();
+    if (render_options.verbosity >= 3) render_options.max_bytes = 64 * 1024;  // transcripts
     CheckResult result;
     std::string hint;
     auto started = std::chrono::steady_clock::now();
@@ -92,7 +93,8 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
         result.perfdata.push_back(seconds_datum(
             "time",
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()));
-        if (parsed->verbosity() >= 3) result.details = curl::failure_transcript();
+        for (auto& line : curl::failure_transcript())
+            result.add_detail(std::move(line), Verbosity::transcript);
     } catch (const std::bad_alloc&) {
         result = failure_result(Status::unknown, "out of memory");
     } catch (const std::exception& e) {
