@@ -4,49 +4,23 @@
 // a junk folder, not found within --wait, bounced, delayed; and what the long output and the
 // perfdata add (stale probes, DSNs, the \Deleted pile-up, --keep, -v, verdicts, certificates).
 #define BOOST_TEST_MODULE roundtrip
-#include <unistd.h>
-
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include "checks/plugins.hpp"
 #include "checks/roundtrip.hpp"
 #include "output/render.hpp"
+#include "probe_test_util.hpp"
 #include "support.hpp"
 
 using namespace mailprobe;
 using namespace mailprobe::checks;
 using mailprobe::test::contains;
-namespace fs = std::filesystem;
 
 namespace {
 
-// A key file, so that building a config never touches a state directory.
-struct KeyFile {
-    fs::path path = fs::temp_directory_path() / ("mp-unit-rtkey-" + std::to_string(::getpid()));
-    KeyFile() { std::ofstream(path) << "00112233445566778899aabbccddeeff\n"; }
-    ~KeyFile() { fs::remove(path); }
-};
-
 RoundTripConfig config(std::vector<std::string> extra = {}) {
-    static KeyFile key;
-    std::vector<std::string> args = {"--to",
-                                     "probe@example.org",
-                                     "--mailbox",
-                                     "imap://probe@127.0.0.1",
-                                     "--mailbox-password",
-                                     "x",
-                                     "--probe-secret-file",
-                                     key.path.string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<const char*> argv{"check_mail_roundtrip"};
-    for (const auto& a : args) argv.push_back(a.c_str());
-    auto plugin = roundtrip_plugin();
-    return RoundTripConfig::from(
-        plugin.spec.options.parse(static_cast<int>(argv.size()), argv.data()));
+    return probe_test::roundtrip_config(std::move(extra));
 }
 
 const std::string k_id = "0123456789abcdef0123456789abcdef";
