@@ -51,7 +51,7 @@ CheckResult expiry_result(const std::string& label, const std::string& what,
     } else {
         r.summary = what + " valid for " + n + " more days (until " + date + ")";
     }
-    if (!cert.subject.empty()) r.details.push_back("subject: " + cert.subject);
+    if (!cert.subject.empty()) r.add_detail("subject: " + cert.subject);
     return r;
 }
 

@@ -75,8 +75,8 @@ CheckResult flagged_result(std::uint32_t count, const std::string& folder) {
     r.perfdata.push_back(count_datum("probes_flagged", count));
     if (count < k_flagged_warning) {
         // A plain EXPUNGE would also remove mail that others flagged: never.
-        r.details.push_back("note: server lacks UIDPLUS: " + std::to_string(count) +
-                            " probe(s) of this check lie flagged \\Deleted in " + folder);
+        r.add_detail("note: server lacks UIDPLUS: " + std::to_string(count) +
+                     " probe(s) of this check lie flagged \\Deleted in " + folder);
         return r;
     }
     r.status = Status::warning;
@@ -96,7 +96,7 @@ CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config, const Mai
         r.perfdata.push_back(seconds_datum("mailbox_tls", login.tls_s));
     }
     r.perfdata.push_back(seconds_datum("mailbox_login", login.login_s));
-    for (const auto& note : stage.notes) r.details.push_back("note: " + note);
+    for (const auto& note : stage.notes) r.add_detail("note: " + note);
     if (stage.flagged_probes) r.add_child(flagged_result(*stage.flagged_probes, config.folder));
     r.add_detail(std::string("arrival watched with ") + (stage.idle ? "IMAP IDLE" : "polling"),
                  Verbosity::timings);

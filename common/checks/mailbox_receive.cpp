@@ -127,7 +127,7 @@ CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
     }
     auto probes = session->identity_probes(c.identity, deadline);
     CheckResult result;
-    for (const auto& w : c.warnings) result.details.push_back("note: " + w);
+    for (const auto& w : c.warnings) result.add_detail("note: " + w);
     auto newest = std::max_element(probes.begin(), probes.end(), [](const auto& a, const auto& b) {
         return a.probe.sent_ms < b.probe.sent_ms;
     });
@@ -147,9 +147,9 @@ CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
     } else {
         judge_newest(c, probes, *newest, c.keep ? 0 : older.size(), result);
         if (unverified > 0)
-            result.details.push_back("note: " + std::to_string(unverified) +
-                                     " message(s) for this probe name did not verify with our "
-                                     "probe secret");
+            result.add_detail("note: " + std::to_string(unverified) +
+                              " message(s) for this probe name did not verify with our "
+                              "probe secret");
     }
     if (!c.keep) result.perfdata.push_back(seconds_datum("mailbox_delete", delete_s));
     result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));

@@ -166,7 +166,7 @@ CheckResult send_stage_result(const SendReport& report) {
     r.perfdata.push_back(seconds_datum("smtp_connect", sent.connect_s));
     if (ep.tls != curl::TlsMode::none) r.perfdata.push_back(seconds_datum("smtp_tls", sent.tls_s));
     r.perfdata.push_back(seconds_datum("smtp_transaction", sent.transaction_s));
-    for (const auto& t : report.tried) r.details.push_back("tried " + t);
+    for (const auto& t : report.tried) r.add_detail("tried " + t);
     r.add_detail("server reply: " + sent.reply, Verbosity::verbose);
     r.add_detail("bounces go to " + report.return_path + " (MAIL FROM)", Verbosity::verbose);
     r.add_detail("connect " + human_duration(sent.connect_s) + ", TLS " +

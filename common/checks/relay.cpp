@@ -97,8 +97,8 @@ CheckResult hops_result(const std::vector<relay::Hop>& hops, std::int64_t sent_m
             slowest_delay = delay;
             slowest_status = s;
         }
-        r.details.push_back(hop_line(i + 1, hop, delay) +
-                            (s == Status::ok ? "" : " [" + std::string(status_name(s)) + "]"));
+        r.add_detail(hop_line(i + 1, hop, delay) +
+                     (s == Status::ok ? "" : " [" + std::string(status_name(s)) + "]"));
         PerfDatum d = seconds_datum("hop" + std::to_string(i + 1) + "_delay", delay, &thresholds);
         if (hop.time_known) r.perfdata.push_back(d);
     }

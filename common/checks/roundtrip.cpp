@@ -90,11 +90,11 @@ void add_dsn_notes(CheckResult& result, const RoundTripRun& run) {
         delay.leads = true;
     }
     if (run.dsn_removed > 0)
-        result.details.push_back("removed " + std::to_string(run.dsn_removed) +
-                                 " delivery status notification(s) about this probe");
+        result.add_detail("removed " + std::to_string(run.dsn_removed) +
+                          " delivery status notification(s) about this probe");
     if (run.dsn_ignored > 0)
-        result.details.push_back("ignored " + std::to_string(run.dsn_ignored) +
-                                 " DSN(s) quoting a probe tag that does not verify");
+        result.add_detail("ignored " + std::to_string(run.dsn_ignored) +
+                          " DSN(s) quoting a probe tag that does not verify");
 }
 
 double seconds_between(SteadyTime from, SteadyTime to) {
@@ -200,19 +200,19 @@ RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadlin
 CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
                              const Deadline& deadline) {
     CheckResult result;
-    for (const auto& w : c.warnings) result.details.push_back("note: " + w);
+    for (const auto& w : c.warnings) result.add_detail("note: " + w);
     result.add_child(send_stage_result(run.sent)).summary.insert(0, "send: ");
     result.add_child(mailbox_stage_result(c.mailbox, run.mailbox));
     add_dsn_notes(result, run);
     if (run.stale_removed > 0) {
-        result.details.push_back("removed " + std::to_string(run.stale_removed) +
-                                 " stale probe(s) of earlier runs");
+        result.add_detail("removed " + std::to_string(run.stale_removed) +
+                          " stale probe(s) of earlier runs");
     }
     if (!run.arrival && run.bounce) {
         result.status = Status::critical;
         result.summary = verdict::describe(*run.bounce);
-        result.details.push_back("probe " + run.probe.id + " sent " +
-                                 clock_time(run.probe.sent_ms) + " via " + run.sent.via);
+        result.add_detail("probe " + run.probe.id + " sent " + clock_time(run.probe.sent_ms) +
+                          " via " + run.sent.via);
     } else if (!run.arrival) {
         result.status = Status::critical;
         result.summary = "probe " + run.probe.id + " sent " + clock_time(run.probe.sent_ms) +

@@ -29,7 +29,7 @@ struct Detail {
     Verbosity level = Verbosity::always;
 
     // A detail equals a text when its text does (whatever its level).
-    friend bool operator==(const Detail& d, std::string_view text) { return d.text == text; }
+    friend bool operator==(const Detail& d, std::string_view line) { return d.text == line; }
 };
 
 struct CheckResult {
