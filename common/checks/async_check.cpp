@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "checks/bounce_watch.hpp"
-#include "checks/certificate.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "checks/probe_sender.hpp"
 #include "core/duration.hpp"
@@ -26,13 +26,14 @@ namespace {
 
 struct Collected {
     int delivered = 0;
-    int lost = 0;
-    std::vector<std::string> bounced;  // line-1 text per probe closed as bounced
-    std::vector<verdict::Dsn> delayed;
-    int dsn_ignored = 0;
+    AsyncFindings findings;
     std::vector<std::string> notes;
     std::optional<mailbox::FoundProbe> newest;
 };
+
+bool watch_only(const AsyncParams& a) {
+    return a.mode == AsyncMode::watch_only;
+}
 
 // The last delivery is that of the newest probe: several collected in one run arrive in
 // mailbox order, and an old, late one must not hide the current latency.
@@ -63,14 +64,14 @@ void collect_bounces(const AsyncParams& a, mailbox::MailboxSession& session, sta
         auto it = std::find_if(st.outstanding.begin(), st.outstanding.end(),
                                [&](const auto& o) { return o.id == id; });
         if (it == st.outstanding.end()) continue;  // a second DSN for the same probe
-        c.bounced.push_back(verdict::describe(dsn) + " (probe sent " + clock_time(it->sent_ms) +
-                            ")");
+        c.findings.bounced.push_back(verdict::describe(dsn) + " (probe sent " +
+                                     clock_time(it->sent_ms) + ")");
         c.notes.push_back("probe " + id + " sent " + clock_time(it->sent_ms) +
                           " closed as bounced");
         st.outstanding.erase(it);
     }
-    c.delayed = std::move(found.delayed);
-    c.dsn_ignored = found.ignored;
+    c.findings.delayed = std::move(found.delayed);
+    c.findings.dsn_ignored = found.ignored;
     for (auto& dsn : found.deletable) {
         if (session.can_remove(dsn)) remove.push_back(std::move(dsn));
     }
@@ -88,7 +89,7 @@ Collected collect(const AsyncParams& a, mailbox::MailboxSession& session, state:
                                     [&](const auto& o) { return o.id == p.probe.id; });
         // Watching a mailbox only, every probe newer than the last one counted is news.
         bool news =
-            a.smtp == nullptr && (!st.last_delivery || p.probe.sent_ms > st.last_delivery->sent_ms);
+            watch_only(a) && (!st.last_delivery || p.probe.sent_ms > st.last_delivery->sent_ms);
         if (expected || news) {
             // The mailbox's own arrival time where it has one (IMAP), else the last
             // relay's Received date, else now (an upper bound).
@@ -97,18 +98,18 @@ Collected collect(const AsyncParams& a, mailbox::MailboxSession& session, state:
             ++c.delivered;
             if (!c.newest || p.probe.sent_ms > c.newest->probe.sent_ms) c.newest = p;
             remove.push_back(std::move(p));
-        } else if (a.smtp == nullptr ||
+        } else if (watch_only(a) ||
                    now - p.probe.sent_ms > static_cast<std::int64_t>(a.standard.timeout_s * 1000)) {
             remove.push_back(std::move(p));  // counted before (a run killed before deleting)
         }
     }
-    if (a.smtp) collect_bounces(a, session, st, c, remove, deadline);
+    if (!watch_only(a)) collect_bounces(a, session, st, c, remove, deadline);
     for (auto it = st.outstanding.begin(); it != st.outstanding.end();) {
         if (static_cast<double>(now - it->sent_ms) / 1000.0 > a.async.give_up_s) {
             c.notes.push_back("probe " + it->id + " sent " + clock_time(it->sent_ms) +
                               " lost (not delivered within " + human_duration(a.async.give_up_s) +
                               ")");
-            ++c.lost;
+            ++c.findings.lost;
             ++st.lost_total;
             it = st.outstanding.erase(it);
         } else {
@@ -178,60 +179,80 @@ Fresh send_fresh(const AsyncParams& a, mailbox::MailboxSession& session, state::
     return f;
 }
 
-// Step (4): the oldest outstanding probe decides, else the last delivery.
-void judge(const AsyncParams& a, const state::CheckState& st, const Collected& c,
-           const std::string& fresh_id, CheckResult& r) {
-    const auto& th = a.standard.thresholds;
-    std::int64_t now = probe::unix_now_ms();
+}  // namespace
+
+namespace {
+
+double seconds_since(std::int64_t from_ms, std::int64_t now_ms) {
+    return static_cast<double>(now_ms - from_ms) / 1000.0;
+}
+
+// The oldest outstanding probe when it is beyond -w/-c, else the last delivery.
+void judge_delivery(AsyncMode mode, const Thresholds& th, const std::string& check_name,
+                    const state::CheckState& st, const std::string& fresh_id, std::int64_t now_ms,
+                    CheckResult& r) {
+    const bool send = mode == AsyncMode::send_and_watch;
     const state::OutstandingProbe* oldest = nullptr;
     for (const auto& o : st.outstanding) {
         if (o.id == fresh_id) continue;  // the probe just sent cannot be late yet
         if (!oldest || o.sent_ms < oldest->sent_ms) oldest = &o;
     }
     std::string count = std::to_string(st.outstanding.size()) + " outstanding";
-    if (oldest && th.evaluate(static_cast<double>(now - oldest->sent_ms) / 1000.0) != Status::ok) {
-        double age = static_cast<double>(now - oldest->sent_ms) / 1000.0;
+    if (oldest && th.evaluate(seconds_since(oldest->sent_ms, now_ms)) != Status::ok) {
+        double age = seconds_since(oldest->sent_ms, now_ms);
         r.status = th.evaluate(age);
         r.summary = "probe sent " + clock_time(oldest->sent_ms) + " not delivered after " +
                     human_duration(age) + "; " + count;
     } else if (st.last_delivery) {
         double delay =
             static_cast<double>(std::max<std::int64_t>(0, st.last_delivery->delay_ms)) / 1000.0;
-        double age = static_cast<double>(now - st.last_delivery->sent_ms) / 1000.0;
+        double age = seconds_since(st.last_delivery->sent_ms, now_ms);
         // Watching a mailbox only, silence itself is the symptom: judge the newest probe's age.
-        double judged = a.smtp ? delay : age;
-        r.status = th.evaluate(judged);
-        r.summary = (a.smtp ? "last probe delivered in " + human_duration(delay)
-                            : "newest probe " + human_duration(age) + " old") +
+        r.status = th.evaluate(send ? delay : age);
+        r.summary = (send ? "last probe delivered in " + human_duration(delay)
+                          : "newest probe " + human_duration(age) + " old") +
                     " (sent " + clock_time(st.last_delivery->sent_ms) + "); " + count;
     } else {
-        r.status = a.smtp ? Status::ok : Status::critical;
-        r.summary = a.smtp ? "no delivery measured yet; " + count
-                           : "no probe of check '" + a.identity.name + "' seen yet";
+        r.status = send ? Status::ok : Status::critical;
+        r.summary = send ? "no delivery measured yet; " + count
+                         : "no probe of check '" + check_name + "' seen yet";
     }
-    if (c.lost > 0) {
-        r.status = Status::critical;
-        r.summary = std::to_string(c.lost) + " probe(s) lost; " + r.summary;
-    }
-    if (!c.delayed.empty()) {
-        r.status = worst(r.status, Status::warning);
-        r.summary = verdict::describe(c.delayed.front()) + "; " + r.summary;
-    }
-    if (!c.bounced.empty()) {
-        r.status = Status::critical;
-        const auto more = c.bounced.size() - 1;
-        r.summary = c.bounced.front() +
-                    (more ? " (and " + std::to_string(more) + " more bounced)" : "") + "; " +
-                    r.summary;
-    }
-    if (c.dsn_ignored > 0)
-        r.details.push_back("ignored " + std::to_string(c.dsn_ignored) +
-                            " DSN(s) quoting a probe tag that does not verify");
+}
+
+// An alert of this run: a leading sub-result, named in front of the judgement on line 1.
+void add_alert(CheckResult& r, Status status, std::string summary) {
+    CheckResult& alert = r.add_child({});
+    alert.status = status;
+    alert.summary = std::move(summary);
+    alert.leads = true;
 }
 
 }  // namespace
 
+CheckResult judge_async(AsyncMode mode, const Thresholds& thresholds, const std::string& check_name,
+                        const state::CheckState& state, const AsyncFindings& findings,
+                        std::int64_t now_ms) {
+    CheckResult r;
+    judge_delivery(mode, thresholds, check_name, state, findings.fresh_id, now_ms, r);
+    if (!findings.bounced.empty()) {
+        const auto more = findings.bounced.size() - 1;
+        add_alert(r, Status::critical,
+                  findings.bounced.front() +
+                      (more ? " (and " + std::to_string(more) + " more bounced)" : ""));
+    }
+    if (!findings.delayed.empty())
+        add_alert(r, Status::warning, verdict::describe(findings.delayed.front()));
+    if (findings.lost > 0)
+        add_alert(r, Status::critical, std::to_string(findings.lost) + " probe(s) lost");
+    if (findings.dsn_ignored > 0)
+        r.add_detail("ignored " + std::to_string(findings.dsn_ignored) +
+                     " DSN(s) quoting a probe tag that does not verify");
+    return r;
+}
+
 AsyncOutcome run_async(const AsyncParams& a) {
+    if (!watch_only(a) && a.smtp == nullptr)
+        throw std::logic_error("run_async: send_and_watch without SMTP options");
     Deadline deadline = Deadline::for_timeout(a.standard.timeout_s);
     auto dir = state::StateDir::open(a.async.state_dir);
     auto lock = state::LockedState::acquire(dir, a.identity.name, deadline);
@@ -240,31 +261,31 @@ AsyncOutcome run_async(const AsyncParams& a) {
     auto login = session->open(deadline);
     Collected collected = collect(a, *session, lock, st, deadline);
     Fresh fresh;
-    if (a.smtp) fresh = send_fresh(a, *session, lock, st, deadline);
+    if (!watch_only(a)) fresh = send_fresh(a, *session, lock, st, deadline);
+    AsyncFindings& found = collected.findings;
     if (fresh.bounce) {
-        collected.bounced.push_back(verdict::describe(*fresh.bounce) + " (the fresh probe)");
+        found.bounced.push_back(verdict::describe(*fresh.bounce) + " (the fresh probe)");
         collected.notes.push_back("probe " + fresh.probe->id + " closed as bounced");
     }
-    collected.delayed.insert(collected.delayed.end(), fresh.delays.begin(), fresh.delays.end());
+    found.delayed.insert(found.delayed.end(), fresh.delays.begin(), fresh.delays.end());
+    if (fresh.probe) found.fresh_id = fresh.probe->id;
     session->close(deadline);
 
     AsyncOutcome out;
+    out.result = judge_async(a.mode, a.standard.thresholds, a.identity.name, st, found,
+                             probe::unix_now_ms());
     CheckResult& r = out.result;
-    judge(a, st, collected, fresh.probe ? fresh.probe->id : std::string(), r);
-    for (const auto& n : collected.notes) r.details.push_back(n);
-    r.details.push_back("this run: " + std::to_string(collected.delivered) + " delivered" +
-                        (fresh.delivered_s ? " + the fresh probe" : "") + ", " +
-                        std::to_string(collected.lost) + " lost; state in " + lock.path());
-    if (fresh.sent)
-        r.add_child(send_stage_result(*fresh.sent, a.standard.verbosity))
-            .summary.insert(0, "send: ");
-    r.add_child(
-        mailbox_stage_result(a.mailbox, mailbox_stage(*session, login), a.standard.verbosity));
+    for (const auto& n : collected.notes) r.add_detail(n);
+    r.add_detail("this run: " + std::to_string(collected.delivered) + " delivered" +
+                 (fresh.delivered_s ? " + the fresh probe" : "") + ", " +
+                 std::to_string(found.lost) + " lost; state in " + lock.path());
+    if (fresh.sent) r.add_child(send_stage_result(*fresh.sent)).summary.insert(0, "send: ");
+    r.add_child(mailbox_stage_result(a.mailbox, mailbox_stage(*session, login)));
     if (st.last_delivery) {
         double delay =
             static_cast<double>(std::max<std::int64_t>(0, st.last_delivery->delay_ms)) / 1000.0;
-        r.perfdata.push_back(
-            seconds_datum("last_delivery", delay, a.smtp ? &a.standard.thresholds : nullptr));
+        r.perfdata.push_back(seconds_datum("last_delivery", delay,
+                                           watch_only(a) ? nullptr : &a.standard.thresholds));
     }
     r.perfdata.push_back(count_datum("outstanding", static_cast<double>(st.outstanding.size())));
     PerfDatum lost = count_datum("lost", static_cast<double>(st.lost_total));
@@ -272,7 +293,7 @@ AsyncOutcome run_async(const AsyncParams& a) {
     r.perfdata.push_back(lost);
     r.perfdata.push_back(
         count_datum("delivered_now", collected.delivered + (fresh.delivered_s ? 1 : 0)));
-    r.perfdata.push_back(count_datum("bounced_now", static_cast<double>(collected.bounced.size())));
+    r.perfdata.push_back(count_datum("bounced_now", static_cast<double>(found.bounced.size())));
     r.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
     if (fresh.found) {
         out.delivered_header = fresh.found->header;
@@ -281,7 +302,6 @@ AsyncOutcome run_async(const AsyncParams& a) {
         out.delivered_header = collected.newest->header;
         out.delivered_sent_ms = collected.newest->probe.sent_ms;
     }
-    name_certificate_alerts(out.result);
     return out;
 }
 

@@ -10,8 +10,6 @@ namespace mailprobe::checks {
 
 namespace {
 
-constexpr std::string_view k_suffix = "_cert_days";
-
 std::string date_of(std::int64_t unix_s) {
     std::time_t t = static_cast<std::time_t>(unix_s);
     std::tm tm{};
@@ -21,42 +19,30 @@ std::string date_of(std::int64_t unix_s) {
     return buf;
 }
 
-bool is_certificate_result(const CheckResult& r) {
-    for (const auto& d : r.perfdata) {
-        if (d.label.ends_with(k_suffix)) return true;
-    }
-    return r.summary.starts_with("TLS certificate") ||
-           r.summary.starts_with("OAuth2 client certificate");
-}
-
-void collect_alerts(const CheckResult& r, std::string& out) {
-    for (const auto& child : r.children) {
-        if (is_certificate_result(child) && child.status != Status::ok) {
-            out += "; " + child.summary;
-        }
-        collect_alerts(child, out);
-    }
+// --cert-days WARN[,CRIT] as ranges on the days left: "WARN:" alerts below WARN.
+Thresholds days_thresholds(const curl::CertDays& limits) {
+    Thresholds t;
+    t.warning = Range::parse(std::to_string(limits.warning) + ":");
+    if (limits.critical) t.critical = Range::parse(std::to_string(*limits.critical) + ":");
+    return t;
 }
 
 CheckResult expiry_result(const std::string& label, const std::string& what,
                           const curl::CertExpiry& cert, const curl::CertDays& limits) {
     CheckResult r;
     std::int64_t days = curl::days_left(cert, probe::unix_now_ms() / 1000);
+    const Thresholds thresholds = days_thresholds(limits);
     PerfDatum d;
     d.label = label;
     d.value = static_cast<double>(days);
     d.unit = Unit::none;
-    d.warning = Range::parse(std::to_string(limits.warning) + ":");
-    if (limits.critical) d.critical = Range::parse(std::to_string(*limits.critical) + ":");
+    d.warning = thresholds.warning;
+    d.critical = thresholds.critical;
     r.perfdata.push_back(d);
     std::string date = date_of(cert.not_after);
     // An expired certificate (a server's only seen with --insecure) is CRITICAL whatever the
     // limits.
-    if (days < 0 || (limits.critical && days < *limits.critical)) {
-        r.status = Status::critical;
-    } else if (days < limits.warning) {
-        r.status = Status::warning;
-    }
+    r.status = days < 0 ? Status::critical : thresholds.evaluate(static_cast<double>(days));
     std::string n = std::to_string(days < 0 ? -days : days);
     if (days < 0) {
         r.summary = what + " expired " + n + " days ago (" + date + ")";
@@ -65,7 +51,7 @@ CheckResult expiry_result(const std::string& label, const std::string& what,
     } else {
         r.summary = what + " valid for " + n + " more days (until " + date + ")";
     }
-    if (!cert.subject.empty()) r.details.push_back("subject: " + cert.subject);
+    if (!cert.subject.empty()) r.add_detail("subject: " + cert.subject);
     return r;
 }
 
@@ -92,16 +78,8 @@ void add_client_certificate_result(CheckResult& result, const ParsedOptions& par
     auto days = parsed.get("cert-days");
     auto cert = oauth2::loaded_client_certificate();
     if (!days || !cert) return;
-    CheckResult r = expiry_result("oauth2_cert_days", "OAuth2 client certificate", *cert,
-                                  curl::parse_cert_days(*days));
-    if (r.status != Status::ok && !result.summary.empty()) result.summary += "; " + r.summary;
-    result.add_child(std::move(r));
-}
-
-void name_certificate_alerts(CheckResult& result) {
-    std::string alerts;
-    collect_alerts(result, alerts);
-    if (!alerts.empty() && !result.summary.empty()) result.summary += alerts;
+    result.add_child(expiry_result("oauth2_cert_days", "OAuth2 client certificate", *cert,
+                                   curl::parse_cert_days(*days)));
 }
 
 }  // namespace mailprobe::checks

@@ -16,13 +16,10 @@ std::optional<CheckResult> certificate_result(const std::string& label, const cu
                                               const std::optional<curl::CertDays>& limits);
 
 // --cert-days for the client certificate the OAuth2 client signs its assertions with
-// (--oauth2-client-certificate): a sub-result with perfdata "oauth2_cert_days", named on the
-// status line when it alerts, whatever stage the run ended in (an expired app credential
-// is how such monitoring dies). Nothing without --cert-days or a client certificate.
+// (--oauth2-client-certificate): a sub-result with perfdata "oauth2_cert_days", whatever
+// stage the run ended in (an expired app credential is how such monitoring dies); when it
+// alerts, line 1 names it like any alerting sub-result. Nothing without --cert-days or a
+// client certificate.
 void add_client_certificate_result(CheckResult& result, const ParsedOptions& parsed);
-
-// Appends the words of every alerting certificate sub-result to result's own summary, so
-// that the status line says why a run that otherwise succeeded is WARNING or CRITICAL.
-void name_certificate_alerts(CheckResult& result);
 
 }  // namespace mailprobe::checks

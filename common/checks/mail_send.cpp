@@ -1,6 +1,5 @@
 #include "checks/mail_send.hpp"
 
-#include "checks/certificate.hpp"
 #include "checks/probe_sender.hpp"
 
 #include "core/duration.hpp"
@@ -37,12 +36,11 @@ CheckResult run_mail_send(const MailSendConfig& c) {
     auto report =
         send_probe(c.smtp, probe_envelope(c.smtp, prepared.probe.id), prepared.message, deadline);
 
-    CheckResult result = send_stage_result(report, c.standard.verbosity);
+    CheckResult result = send_stage_result(report);
     for (const auto& w : c.warnings) result.details.insert(result.details.begin(), "note: " + w);
-    if (c.standard.verbosity >= 1) {
-        result.details.insert(result.details.begin(),
-                              "probe " + prepared.probe.id + " of check '" + c.identity.name + "'");
-    }
+    result.details.insert(result.details.begin(), Detail("probe " + prepared.probe.id +
+                                                             " of check '" + c.identity.name + "'",
+                                                         Verbosity::verbose));
     double total = deadline.elapsed_s();
     result.status = c.standard.thresholds.evaluate(total);
     result.summary.insert(0, "probe ");
@@ -50,7 +48,6 @@ CheckResult run_mail_send(const MailSendConfig& c) {
         result.summary += ", total " + human_duration(total) + " beyond threshold";
     }
     result.perfdata.push_back(seconds_datum("time", total, &c.standard.thresholds));
-    name_certificate_alerts(result);
     return result;
 }
 

@@ -70,32 +70,23 @@ MailboxStage mailbox_stage(const mailbox::MailboxSession& session,
                         session.flagged_probes()};
 }
 
-std::optional<std::string> pileup_alert(const MailboxStage& stage, const std::string& folder) {
-    if (!stage.flagged_probes || *stage.flagged_probes < k_flagged_warning) return std::nullopt;
-    return std::to_string(*stage.flagged_probes) +
-           " probe(s) of this check lie flagged \\Deleted in " + folder +
-           "; expunge them with a mail client when nothing else is flagged \\Deleted, " +
-           "or enable UIDPLUS on the server";
-}
-
 CheckResult flagged_result(std::uint32_t count, const std::string& folder) {
     CheckResult r;
     r.perfdata.push_back(count_datum("probes_flagged", count));
     if (count < k_flagged_warning) {
         // A plain EXPUNGE would also remove mail that others flagged: never.
-        r.details.push_back("note: server lacks UIDPLUS: " + std::to_string(count) +
-                            " probe(s) of this check lie flagged \\Deleted in " + folder);
+        r.add_detail("note: server lacks UIDPLUS: " + std::to_string(count) +
+                     " probe(s) of this check lie flagged \\Deleted in " + folder);
         return r;
     }
     r.status = Status::warning;
-    MailboxStage stage;
-    stage.flagged_probes = count;
-    r.summary = *pileup_alert(stage, folder);
+    r.summary = std::to_string(count) + " probe(s) of this check lie flagged \\Deleted in " +
+                folder + "; expunge them with a mail client when nothing else is flagged " +
+                "\\Deleted, or enable UIDPLUS on the server";
     return r;
 }
 
-CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config, const MailboxStage& stage,
-                                 int verbosity) {
+CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config, const MailboxStage& stage) {
     CheckResult r;
     const auto& login = stage.login;
     r.summary = "mailbox: logged in to " + config.display() + " in " +
@@ -105,15 +96,11 @@ CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config, const Mai
         r.perfdata.push_back(seconds_datum("mailbox_tls", login.tls_s));
     }
     r.perfdata.push_back(seconds_datum("mailbox_login", login.login_s));
-    for (const auto& note : stage.notes) r.details.push_back("note: " + note);
+    for (const auto& note : stage.notes) r.add_detail("note: " + note);
     if (stage.flagged_probes) r.add_child(flagged_result(*stage.flagged_probes, config.folder));
-    if (verbosity >= 2) {
-        r.details.push_back(std::string("arrival watched with ") +
-                            (stage.idle ? "IMAP IDLE" : "polling"));
-    }
-    if (verbosity >= 3) {
-        r.details.insert(r.details.end(), stage.transcript.begin(), stage.transcript.end());
-    }
+    r.add_detail(std::string("arrival watched with ") + (stage.idle ? "IMAP IDLE" : "polling"),
+                 Verbosity::timings);
+    for (const auto& line : stage.transcript) r.add_detail(line, Verbosity::transcript);
     if (auto cert = certificate_result("mailbox_cert_days", config.endpoint,
                                        stage.login.certificate, config.tls.cert_days)) {
         r.add_child(std::move(*cert));

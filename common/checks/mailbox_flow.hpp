@@ -46,18 +46,16 @@ struct MailboxStage {
 };
 
 // Probes flagged \Deleted that pile up on a server without UIDPLUS: perfdata
-// probes_flagged, a note, and WARNING from k_flagged_warning on.
+// probes_flagged, a note, and WARNING from k_flagged_warning on (its summary then reaches
+// line 1 through the mailbox stage).
 inline constexpr std::uint32_t k_flagged_warning = 100;
 CheckResult flagged_result(std::uint32_t count, const std::string& folder);
-// The WARNING text for line 1 when the pile-up has reached k_flagged_warning.
-std::optional<std::string> pileup_alert(const MailboxStage& stage, const std::string& folder);
 
 MailboxStage mailbox_stage(const mailbox::MailboxSession& session,
                            const mailbox::LoginTimes& login);
 
 // Perfdata (mailbox_connect, mailbox_tls, mailbox_login) and long output of the stage.
-CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config, const MailboxStage& stage,
-                                 int verbosity);
+CheckResult mailbox_stage_result(const mailbox::MailboxConfig& config, const MailboxStage& stage);
 
 // "14:02:03" (UTC) for a Unix time in ms.
 std::string clock_time(std::int64_t unix_ms);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "checks/certificate.hpp"
 #include "checks/mailbox_flow.hpp"
 #include "core/duration.hpp"
 #include "core/error.hpp"
@@ -54,8 +53,7 @@ namespace {
 
 CheckResult login_only_result(const MailboxReceiveConfig& c, mailbox::MailboxSession& session,
                               const mailbox::LoginTimes& login, const Deadline& deadline) {
-    CheckResult r =
-        mailbox_stage_result(c.mailbox, mailbox_stage(session, login), c.standard.verbosity);
+    CheckResult r = mailbox_stage_result(c.mailbox, mailbox_stage(session, login));
     std::vector<std::string> notes;
     notes.reserve(c.warnings.size());
     for (const auto& w : c.warnings) notes.push_back("note: " + w);
@@ -67,7 +65,6 @@ CheckResult login_only_result(const MailboxReceiveConfig& c, mailbox::MailboxSes
                 std::to_string(count) + " messages";
     r.perfdata.push_back(count_datum("messages", count));
     r.perfdata.push_back(seconds_datum("time", total, &c.standard.thresholds));
-    name_certificate_alerts(r);
     return r;
 }
 
@@ -100,12 +97,11 @@ void judge_newest(const MailboxReceiveConfig& c, const std::vector<mailbox::Foun
         r.status = worst(r.status, Status::warning);
         r.summary += "; newest was in " + newest.folder;
     }
-    if (c.standard.verbosity >= 1) {
-        for (const auto& p : probes) {
-            bool kept = c.keep || &p == &newest;
-            r.details.push_back("probe " + p.probe.id + " sent " + clock_time(p.probe.sent_ms) +
-                                " in " + p.folder + (kept ? ", kept" : ", deleted"));
-        }
+    for (const auto& p : probes) {
+        bool kept = c.keep || &p == &newest;
+        r.add_detail("probe " + p.probe.id + " sent " + clock_time(p.probe.sent_ms) + " in " +
+                         p.folder + (kept ? ", kept" : ", deleted"),
+                     Verbosity::verbose);
     }
     r.perfdata.push_back(seconds_datum("probe_age", age, &c.standard.thresholds));
 }
@@ -117,7 +113,8 @@ void judge_newest(const MailboxReceiveConfig& c, const std::vector<mailbox::Foun
 // the sender stays OK, and WARNING/CRITICAL follow -w/-c once the sender stops.
 CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
     if (c.async.enabled && !c.login_only) {
-        AsyncParams params{c.standard, c.mailbox, c.identity, c.async, nullptr, 0.0, c.keep};
+        AsyncParams params{c.standard, c.mailbox, c.identity, c.async, AsyncMode::watch_only,
+                           nullptr,    0.0,       c.keep};
         return run_async(params).result;
     }
     Deadline deadline = Deadline::for_timeout(c.standard.timeout_s);
@@ -130,7 +127,7 @@ CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
     }
     auto probes = session->identity_probes(c.identity, deadline);
     CheckResult result;
-    for (const auto& w : c.warnings) result.details.push_back("note: " + w);
+    for (const auto& w : c.warnings) result.add_detail("note: " + w);
     auto newest = std::max_element(probes.begin(), probes.end(), [](const auto& a, const auto& b) {
         return a.probe.sent_ms < b.probe.sent_ms;
     });
@@ -141,8 +138,7 @@ CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
     if (!c.keep) session->remove(older, deadline);
     double delete_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // mailbox_stage_result's summary already starts with "mailbox: "
-    result.add_child(
-        mailbox_stage_result(c.mailbox, mailbox_stage(*session, login), c.standard.verbosity));
+    result.add_child(mailbox_stage_result(c.mailbox, mailbox_stage(*session, login)));
     std::size_t unverified = session->unverified_probes();
     session->close(deadline);
     result.perfdata.push_back(count_datum("probes_found", static_cast<double>(probes.size())));
@@ -151,13 +147,12 @@ CheckResult run_mailbox_receive(const MailboxReceiveConfig& c) {
     } else {
         judge_newest(c, probes, *newest, c.keep ? 0 : older.size(), result);
         if (unverified > 0)
-            result.details.push_back("note: " + std::to_string(unverified) +
-                                     " message(s) for this probe name did not verify with our "
-                                     "probe secret");
+            result.add_detail("note: " + std::to_string(unverified) +
+                              " message(s) for this probe name did not verify with our "
+                              "probe secret");
     }
     if (!c.keep) result.perfdata.push_back(seconds_datum("mailbox_delete", delete_s));
     result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
-    name_certificate_alerts(result);
     return result;
 }
 

@@ -152,17 +152,16 @@ SendReport send_probe(const SmtpOptions& o, const smtp::Envelope& envelope,
     return r;
 }
 
-CheckResult send_stage_result(const SendReport& report, int verbosity) {
+CheckResult send_stage_result(const SendReport& report) {
     CheckResult r;
     const auto& sent = report.outcome;
     if (report.dns_s) r.perfdata.push_back(seconds_datum("dns_time", *report.dns_s));
     if (report.sendmail) {
         r.summary = "handed to sendmail in " + human_duration(sent.total_s);
         r.perfdata.push_back(seconds_datum("submit_time", sent.total_s));
-        if (verbosity >= 1 && !sent.reply.empty())
-            r.details.push_back("sendmail said: " + sent.reply);
-        if (verbosity >= 1 && !report.return_path.empty())
-            r.details.push_back("bounces go to " + report.return_path);
+        if (!sent.reply.empty()) r.add_detail("sendmail said: " + sent.reply, Verbosity::verbose);
+        if (!report.return_path.empty())
+            r.add_detail("bounces go to " + report.return_path, Verbosity::verbose);
         return r;
     }
     const auto& ep = *report.server;
@@ -172,20 +171,14 @@ CheckResult send_stage_result(const SendReport& report, int verbosity) {
     r.perfdata.push_back(seconds_datum("smtp_connect", sent.connect_s));
     if (ep.tls != curl::TlsMode::none) r.perfdata.push_back(seconds_datum("smtp_tls", sent.tls_s));
     r.perfdata.push_back(seconds_datum("smtp_transaction", sent.transaction_s));
-    for (const auto& t : report.tried) r.details.push_back("tried " + t);
-    if (verbosity >= 1) {
-        r.details.push_back("server reply: " + sent.reply);
-        r.details.push_back("bounces go to " + report.return_path + " (MAIL FROM)");
-    }
-    if (verbosity >= 2) {
-        r.details.push_back("connect " + human_duration(sent.connect_s) + ", TLS " +
-                            human_duration(sent.tls_s) + ", transaction " +
-                            human_duration(sent.transaction_s) + ", total " +
-                            human_duration(sent.total_s));
-    }
-    if (verbosity >= 3) {
-        for (const auto& line : sent.transcript) r.details.push_back(line);
-    }
+    for (const auto& t : report.tried) r.add_detail("tried " + t);
+    r.add_detail("server reply: " + sent.reply, Verbosity::verbose);
+    r.add_detail("bounces go to " + report.return_path + " (MAIL FROM)", Verbosity::verbose);
+    r.add_detail("connect " + human_duration(sent.connect_s) + ", TLS " +
+                     human_duration(sent.tls_s) + ", transaction " +
+                     human_duration(sent.transaction_s) + ", total " + human_duration(sent.total_s),
+                 Verbosity::timings);
+    for (const auto& line : sent.transcript) r.add_detail(line, Verbosity::transcript);
     if (auto cert = certificate_result("smtp_cert_days", ep, sent.certificate, report.cert_days)) {
         r.add_child(std::move(*cert));
     }

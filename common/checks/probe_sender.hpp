@@ -33,7 +33,7 @@ SendReport send_probe(const SmtpOptions& options, const smtp::Envelope& envelope
                       const std::function<bool()>& before_data = {});
 
 // The sending stage as a sub-result with its perfdata (smtp_* or submit_time, dns_time).
-CheckResult send_stage_result(const SendReport& report, int verbosity);
+CheckResult send_stage_result(const SendReport& report);
 
 // How the probe will travel, for its body text.
 std::string planned_route(const SmtpOptions& options);

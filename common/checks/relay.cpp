@@ -97,8 +97,8 @@ CheckResult hops_result(const std::vector<relay::Hop>& hops, std::int64_t sent_m
             slowest_delay = delay;
             slowest_status = s;
         }
-        r.details.push_back(hop_line(i + 1, hop, delay) +
-                            (s == Status::ok ? "" : " [" + std::string(status_name(s)) + "]"));
+        r.add_detail(hop_line(i + 1, hop, delay) +
+                     (s == Status::ok ? "" : " [" + std::string(status_name(s)) + "]"));
         PerfDatum d = seconds_datum("hop" + std::to_string(i + 1) + "_delay", delay, &thresholds);
         if (hop.time_known) r.perfdata.push_back(d);
     }
@@ -112,27 +112,31 @@ CheckResult hops_result(const std::vector<relay::Hop>& hops, std::int64_t sent_m
     return r;
 }
 
+namespace {
+
+// The path of the delivered probe is what a relay check is about: its sub-result comes first
+// and leads, so that a slow or missing hop is named first on line 1.
+void add_path(CheckResult& result, const RelayConfig& c, const std::string& header,
+              std::int64_t sent_ms) {
+    CheckResult path =
+        hops_result(relay::received_path(header), sent_ms, c.expect_hops, c.hop_thresholds);
+    path.leads = true;
+    result.children.insert(result.children.begin(), std::move(path));
+}
+
+}  // namespace
+
 CheckResult run_relay(const RelayConfig& c) {
     if (c.roundtrip.async.enabled) {
         auto out = run_roundtrip_async(c.roundtrip);
-        if (out.delivered_header) {
-            auto hops = relay::received_path(*out.delivered_header);
-            CheckResult& path = out.result.add_child(
-                hops_result(hops, out.delivered_sent_ms, c.expect_hops, c.hop_thresholds));
-            if (path.status != Status::ok)
-                out.result.summary = path.summary + "; " + out.result.summary;
-        }
+        if (out.delivered_header)
+            add_path(out.result, c, *out.delivered_header, out.delivered_sent_ms);
         return out.result;
     }
     Deadline deadline = Deadline::for_timeout(c.roundtrip.standard.timeout_s);
     auto run = execute_roundtrip(c.roundtrip, deadline);
     CheckResult result = roundtrip_result(c.roundtrip, run, deadline);
-    if (run.arrival) {
-        auto hops = relay::received_path(run.arrival->found.header);
-        CheckResult& path =
-            result.add_child(hops_result(hops, run.probe.sent_ms, c.expect_hops, c.hop_thresholds));
-        if (path.status != Status::ok) result.summary = path.summary + "; " + result.summary;
-    }
+    if (run.arrival) add_path(result, c, run.arrival->found.header, run.probe.sent_ms);
     return result;
 }
 

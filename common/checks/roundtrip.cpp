@@ -3,7 +3,6 @@
 #include <thread>
 
 #include "checks/bounce_watch.hpp"
-#include "checks/certificate.hpp"
 #include "checks/ready_gate.hpp"
 #include "checks/stale_scan.hpp"
 #include "checks/verdicts.hpp"
@@ -58,19 +57,22 @@ RoundTripConfig RoundTripConfig::from(const ParsedOptions& p) {
 
 namespace {
 
-// Delayed-delivery DSNs make the run WARNING (named first on line 1); what was deleted
-// or left alone is said in the long output.
+// A delayed-delivery DSN makes the run WARNING: a leading sub-result, named first on line 1
+// (added before the verdicts, so it leads them too); what was deleted or left alone is said
+// in the long output.
 void add_dsn_notes(CheckResult& result, const RoundTripRun& run) {
     if (!run.delays.empty()) {
-        result.status = worst(result.status, Status::warning);
-        result.summary = verdict::describe(run.delays.front()) + "; " + result.summary;
+        CheckResult& delay = result.add_child({});
+        delay.status = Status::warning;
+        delay.summary = verdict::describe(run.delays.front());
+        delay.leads = true;
     }
     if (run.dsn_removed > 0)
-        result.details.push_back("removed " + std::to_string(run.dsn_removed) +
-                                 " delivery status notification(s) about this probe");
+        result.add_detail("removed " + std::to_string(run.dsn_removed) +
+                          " delivery status notification(s) about this probe");
     if (run.dsn_ignored > 0)
-        result.details.push_back("ignored " + std::to_string(run.dsn_ignored) +
-                                 " DSN(s) quoting a probe tag that does not verify");
+        result.add_detail("ignored " + std::to_string(run.dsn_ignored) +
+                          " DSN(s) quoting a probe tag that does not verify");
 }
 
 double seconds_between(SteadyTime from, SteadyTime to) {
@@ -150,19 +152,19 @@ RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadlin
     }
     mailbox_thread.join();
     if (mailbox_error) {
-        rethrow_with(mailbox_error, send_error ? std::vector<PerfDatum>{}
-                                               : send_stage_result(run.sent, 0).perfdata);
+        rethrow_with(mailbox_error,
+                     send_error ? std::vector<PerfDatum>{} : send_stage_result(run.sent).perfdata);
     }
     if (send_error) {
         rethrow_with(send_error,
-                     mailbox_stage_result(c.mailbox, mailbox_stage(*session, login), 0).perfdata);
+                     mailbox_stage_result(c.mailbox, mailbox_stage(*session, login)).perfdata);
     }
     BounceWatch bounces(*session, c.identity, run.probe.id);
     try {
         wait_and_remove(c, *session, bounces, run, deadline);
     } catch (...) {
-        auto completed = send_stage_result(run.sent, 0).perfdata;
-        auto mailbox = mailbox_stage_result(c.mailbox, mailbox_stage(*session, login), 0);
+        auto completed = send_stage_result(run.sent).perfdata;
+        auto mailbox = mailbox_stage_result(c.mailbox, mailbox_stage(*session, login));
         completed.insert(completed.end(), mailbox.perfdata.begin(), mailbox.perfdata.end());
         rethrow_with(std::current_exception(), completed);
     }
@@ -176,18 +178,19 @@ RoundTripRun execute_roundtrip(const RoundTripConfig& c, const Deadline& deadlin
 CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
                              const Deadline& deadline) {
     CheckResult result;
-    for (const auto& w : c.warnings) result.details.push_back("note: " + w);
-    result.add_child(send_stage_result(run.sent, c.standard.verbosity)).summary.insert(0, "send: ");
-    result.add_child(mailbox_stage_result(c.mailbox, run.mailbox, c.standard.verbosity));
+    for (const auto& w : c.warnings) result.add_detail("note: " + w);
+    result.add_child(send_stage_result(run.sent)).summary.insert(0, "send: ");
+    result.add_child(mailbox_stage_result(c.mailbox, run.mailbox));
+    add_dsn_notes(result, run);
     if (run.stale_removed > 0) {
-        result.details.push_back("removed " + std::to_string(run.stale_removed) +
-                                 " stale probe(s) of earlier runs");
+        result.add_detail("removed " + std::to_string(run.stale_removed) +
+                          " stale probe(s) of earlier runs");
     }
     if (!run.arrival && run.bounce) {
         result.status = Status::critical;
         result.summary = verdict::describe(*run.bounce);
-        result.details.push_back("probe " + run.probe.id + " sent " +
-                                 clock_time(run.probe.sent_ms) + " via " + run.sent.via);
+        result.add_detail("probe " + run.probe.id + " sent " + clock_time(run.probe.sent_ms) +
+                          " via " + run.sent.via);
     } else if (!run.arrival) {
         result.status = Status::critical;
         result.summary = "probe " + run.probe.id + " sent " + clock_time(run.probe.sent_ms) +
@@ -204,30 +207,31 @@ CheckResult roundtrip_result(const RoundTripConfig& c, const RoundTripRun& run,
         } else if (result.status != Status::ok) {
             result.summary += ", beyond threshold";
         }
-        if (c.standard.verbosity >= 1) {
-            result.details.push_back("probe " + run.probe.id + " of check '" + c.identity.name +
-                                     "'" + (c.keep ? " kept in the mailbox" : " deleted"));
-        }
+        result.add_detail("probe " + run.probe.id + " of check '" + c.identity.name + "'" +
+                              (c.keep ? " kept in the mailbox" : " deleted"),
+                          Verbosity::verbose);
         result.perfdata.push_back(
             seconds_datum("delivery", run.delivery_s, &c.standard.thresholds));
         result.perfdata.push_back(seconds_datum("mailbox_search", run.arrival->search_s));
         if (!c.keep) result.perfdata.push_back(seconds_datum("mailbox_delete", run.delete_s));
         add_delivery_verdicts(result, run.arrival->found.header, c.verdicts);
     }
-    add_dsn_notes(result, run);
     if (run.stale_removed > 0) {
         result.summary += "; removed " + std::to_string(run.stale_removed) + " stale probes";
     }
-    if (auto alert = pileup_alert(run.mailbox, c.mailbox.folder)) result.summary += "; " + *alert;
     result.perfdata.push_back(count_datum("stale_removed", run.stale_removed));
     result.perfdata.push_back(seconds_datum("time", deadline.elapsed_s()));
-    name_certificate_alerts(result);
     return result;
 }
 
 AsyncOutcome run_roundtrip_async(const RoundTripConfig& c) {
-    AsyncParams params{c.standard, c.mailbox, c.identity,
-                       c.async,    &c.smtp,   c.async.wait_given ? c.wait_s : 0.0,
+    AsyncParams params{c.standard,
+                       c.mailbox,
+                       c.identity,
+                       c.async,
+                       AsyncMode::send_and_watch,
+                       &c.smtp,
+                       c.async.wait_given ? c.wait_s : 0.0,
                        c.keep};
     auto out = run_async(params);
     if (out.delivered_header) add_delivery_verdicts(out.result, *out.delivered_header, c.verdicts);

@@ -43,16 +43,15 @@ CheckResult auth_result(const verdict::AuthVerdicts& v, const VerdictConfig& con
     std::string joined;
     for (const auto& p : parts) joined += (joined.empty() ? "" : ", ") + p;
     r.summary = failed.empty() ? "auth: " + joined : failed;
-    if (!failed.empty()) r.details.push_back("auth: " + joined);
+    if (!failed.empty()) r.add_detail("auth: " + joined);
     if (v.fields_seen == 0) {
         r.details.emplace_back("the probe carries no Authentication-Results field");
     } else if (v.topmost_only) {
-        r.details.push_back("only the topmost of " + std::to_string(v.fields_seen) +
-                            " Authentication-Results field(s) is trusted (no --authserv-id)");
+        r.add_detail("only the topmost of " + std::to_string(v.fields_seen) +
+                     " Authentication-Results field(s) is trusted (no --authserv-id)");
     } else {
-        r.details.push_back(std::to_string(v.fields_trusted) + " of " +
-                            std::to_string(v.fields_seen) +
-                            " Authentication-Results field(s) written by a --authserv-id");
+        r.add_detail(std::to_string(v.fields_trusted) + " of " + std::to_string(v.fields_seen) +
+                     " Authentication-Results field(s) written by a --authserv-id");
     }
     return r;
 }
@@ -74,7 +73,7 @@ CheckResult tls_result(const std::vector<relay::Hop>& hops, const VerdictConfig&
                 first_problem =
                     "hop " + std::to_string(i + 1) + " (" + hop_name(hops[i]) + ") " + problem;
         }
-        r.details.push_back(line);
+        r.add_detail(line);
     }
     r.perfdata.push_back(count_datum("hops_without_tls", without));
     if (!first_problem.empty()) {
@@ -95,12 +94,10 @@ void add_delivery_verdicts(CheckResult& parent, const std::string& header,
             "no header of the delivered probe: no SPF/DKIM/DMARC or TLS verdicts");
         return;
     }
-    const CheckResult& auth =
-        parent.add_child(auth_result(verdict::evaluate_auth(header, config.authserv_ids), config));
-    std::string prefix = auth.status != Status::ok ? auth.summary : std::string();
-    const CheckResult& tls = parent.add_child(tls_result(relay::received_path(header), config));
-    if (tls.status != Status::ok) prefix += (prefix.empty() ? "" : "; ") + tls.summary;
-    if (!prefix.empty()) parent.summary = prefix + "; " + parent.summary;
+    // A failed verdict leads line 1: it is why a delivered probe is not OK.
+    parent.add_child(auth_result(verdict::evaluate_auth(header, config.authserv_ids), config))
+        .leads = true;
+    parent.add_child(tls_result(relay::received_path(header), config)).leads = true;
 }
 
 }  // namespace mailprobe::checks

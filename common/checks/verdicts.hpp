@@ -21,8 +21,8 @@ CheckResult auth_result(const verdict::AuthVerdicts& verdicts, const VerdictConf
 // network hop after the first sets config.tls_status and is named in the summary.
 CheckResult tls_result(const std::vector<relay::Hop>& hops, const VerdictConfig& config);
 
-// Adds both children for a delivered probe's header block; a non-OK child's summary goes in
-// front of the parent's (line 1 names the method or hop).
+// Adds both children for a delivered probe's header block, as leading children: a non-OK
+// one's summary goes in front of the parent's on line 1 (it names the method or hop).
 void add_delivery_verdicts(CheckResult& parent, const std::string& header,
                            const VerdictConfig& config);
 

@@ -35,7 +35,6 @@ void add_standard_options(OptionSet& o, const StandardDefaults& d) {
 StandardConfig standard_config(const ParsedOptions& p, const StandardDefaults& d) {
     StandardConfig c;
     c.timeout_s = p.seconds("timeout").value_or(d.timeout_s);
-    c.verbosity = p.verbosity();
     auto w = p.get_or("warning", d.warning);
     auto cr = p.get_or("critical", d.critical);
     if (!w.empty()) c.thresholds.warning = Range::parse(w);

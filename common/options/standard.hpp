@@ -21,7 +21,6 @@ void add_standard_options(OptionSet& options, const StandardDefaults& defaults);
 
 struct StandardConfig {
     double timeout_s = 20;
-    int verbosity = 0;
     Thresholds thresholds;
 };
 

@@ -21,26 +21,21 @@ void collect_perfdata(const CheckResult& r, std::string& out) {
     for (const auto& c : r.children) collect_perfdata(c, out);
 }
 
-// The summary: the result's own, else the summaries of its worst children.
-std::string summary_of(const CheckResult& r) {
-    if (!r.summary.empty()) return r.summary;
-    Status overall = overall_status(r);
-    std::string out;
-    for (const auto& c : r.children) {
-        if (overall_status(c) != overall) continue;
-        if (!out.empty()) out += "; ";
-        out += summary_of(c);
-    }
-    return out;
+// A sub-result's heading in the long output: its own summary (its children follow below
+// it), or what speaks for it on line 1 when it has none.
+std::string heading(const CheckResult& r) {
+    return r.summary.empty() ? line_summary(r) : r.summary;
 }
 
-void collect_long(const CheckResult& r, int depth, std::vector<std::string>& lines) {
+void collect_long(const CheckResult& r, int depth, int verbosity, std::vector<std::string>& lines) {
     std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
-    for (const auto& d : r.details) lines.push_back(indent + clean(d, 1000));
+    for (const auto& d : r.details) {
+        if (static_cast<int>(d.level) <= verbosity) lines.push_back(indent + clean(d.text, 1000));
+    }
     for (const auto& c : r.children) {
         lines.push_back(indent + "[" + std::string(status_name(overall_status(c))) + "] " +
-                        clean(summary_of(c), 1000));
-        collect_long(c, depth + 1, lines);
+                        clean(heading(c), 1000));
+        collect_long(c, depth + 1, verbosity, lines);
     }
 }
 
@@ -71,17 +66,17 @@ void collect_metrics(const CheckResult& r, std::string& out) {
     for (const auto& c : r.children) collect_metrics(c, out);
 }
 
-std::string render_json(std::string_view service, const CheckResult& result) {
+std::string render_json(std::string_view service, const CheckResult& result, int verbosity) {
     Status s = overall_status(result);
     std::vector<std::string> lines;
-    collect_long(result, 0, lines);
+    collect_long(result, 0, verbosity, lines);
     std::string metrics = "{";
     collect_metrics(result, metrics);
     metrics += "}";
     std::string out = "{\"service\":\"" + json_escape(service) + "\",\"state\":\"" +
                       std::string(status_name(s)) +
                       "\",\"exit_code\":" + std::to_string(exit_code(s)) + ",\"summary\":\"" +
-                      json_escape(clean(summary_of(result), 300)) + "\",\"metrics\":" + metrics +
+                      json_escape(clean(line_summary(result), 300)) + "\",\"metrics\":" + metrics +
                       ",\"details\":[";
     for (std::size_t i = 0; i < lines.size(); ++i) {
         out += (i ? ",\"" : "\"") + json_escape(lines[i]) + "\"";
@@ -93,16 +88,16 @@ std::string render_json(std::string_view service, const CheckResult& result) {
 
 std::string render(std::string_view service, const CheckResult& result,
                    const RenderOptions& options) {
-    if (options.json) return secrets::scrub(render_json(service, result));
+    if (options.json) return secrets::scrub(render_json(service, result, options.verbosity));
     std::string perf;
     collect_perfdata(result, perf);
     std::string first = std::string(service) + " " +
                         std::string(status_name(overall_status(result))) + " - " +
-                        clean(summary_of(result), 300);
+                        clean(line_summary(result), 300);
     first = secrets::scrub(first);
     std::string out = first + (perf.empty() ? "" : " | " + perf) + "\n";
     std::vector<std::string> lines;
-    collect_long(result, 0, lines);
+    collect_long(result, 0, options.verbosity, lines);
     for (auto& line : lines) {
         line = secrets::scrub(line);
         static constexpr std::string_view marker = "(output truncated)\n";

@@ -76,7 +76,8 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
                         spec.options.usage_line() + "\n",
                     unknown_code);
     }
-    if (parsed->verbosity() >= 3) render_options.max_bytes = 64 * 1024;  // transcripts
+    render_options.verbosity = parsed->verbosity();
+    if (render_options.verbosity >= 3) render_options.max_bytes = 64 * 1024;  // transcripts
     CheckResult result;
     std::string hint;
     auto started = std::chrono::steady_clock::now();
@@ -91,7 +92,8 @@ int run_plugin(const PluginSpec& spec, int argc, const char* const* argv,
         result.perfdata.push_back(seconds_datum(
             "time",
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()));
-        if (parsed->verbosity() >= 3) result.details = e.transcript();  // what was said
+        for (const auto& line : e.transcript())  // what was said, shown at -vvv
+            result.add_detail(line, Verbosity::transcript);
     } catch (const std::bad_alloc&) {
         result = failure_result(Status::unknown, "out of memory");
     } catch (const std::exception& e) {

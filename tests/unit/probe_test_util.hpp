@@ -3,10 +3,15 @@
 // systems do to a message on its way (written here independently of the code under test:
 // the re-encoders below are not the decoders' inverses from common/probe).
 #include <openssl/evp.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "checks/plugins.hpp"
+#include "checks/roundtrip.hpp"
 #include "probe/probe.hpp"
 #include "relay/headers.hpp"
 
@@ -147,6 +152,33 @@ inline std::string spaces_at_line_ends(const std::string& m) {
 inline std::string quote(std::string body) {
     replace_all(body, "\r\n", "\r\n> ");
     return "> " + body;
+}
+
+// A round trip configuration parsed from a real command line (--to, --mailbox and a probe
+// key file are given; extra follows them), so that building it never touches a state
+// directory or the network.
+inline mailprobe::checks::RoundTripConfig roundtrip_config(std::vector<std::string> extra = {}) {
+    struct KeyFile {
+        std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                     ("mp-unit-rtkey-" + std::to_string(::getpid()));
+        KeyFile() { std::ofstream(path) << "00112233445566778899aabbccddeeff\n"; }
+        ~KeyFile() { std::filesystem::remove(path); }
+    };
+    static const KeyFile key;
+    std::vector<std::string> args = {"--to",
+                                     "probe@example.org",
+                                     "--mailbox",
+                                     "imap://probe@127.0.0.1",
+                                     "--mailbox-password",
+                                     "x",
+                                     "--probe-secret-file",
+                                     key.path.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<const char*> argv{"check_mail_roundtrip"};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    auto plugin = mailprobe::checks::roundtrip_plugin();
+    return mailprobe::checks::RoundTripConfig::from(
+        plugin.spec.options.parse(static_cast<int>(argv.size()), argv.data()));
 }
 
 }  // namespace probe_test

@@ -17,13 +17,17 @@
 #include <string>
 #include <system_error>
 
+#include "result/check_result.hpp"
 #include "result/failure.hpp"
 #include "result/status.hpp"
 
 namespace mailprobe {
-// Lets BOOST_TEST print states that differ.
+// Lets BOOST_TEST print states and long-output lines that differ.
 inline std::ostream& operator<<(std::ostream& out, Status s) {
     return out << status_name(s);
+}
+inline std::ostream& operator<<(std::ostream& out, const Detail& d) {
+    return out << d.text << " (-v level " << static_cast<int>(d.level) << ")";
 }
 }  // namespace mailprobe
 

@@ -1,24 +1,21 @@
 // --async (checks/async_check.hpp), the parts reachable without a mailbox: when a collected
-// probe reached its final MTA (arrival_ms), and the asynchronous options. The judging of
-// outstanding probes is inside run_async (not a function of its own yet) and is covered end
-// to end by the integration tests.
+// probe reached its final MTA (arrival_ms), the asynchronous options, and the judging of
+// outstanding probes at a given time (judge_async): delivered in time, late (WARNING), very
+// late (CRITICAL), lost, bounced, delayed, none outstanding, a receiver watching only.
 #define BOOST_TEST_MODULE async_check
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "checks/async_check.hpp"
-#include "checks/plugins.hpp"
 #include "checks/roundtrip.hpp"
+#include "output/render.hpp"
+#include "probe_test_util.hpp"
 #include "support.hpp"
 
 using namespace mailprobe;
 using namespace mailprobe::checks;
-namespace fs = std::filesystem;
+using mailprobe::test::contains;
 
 namespace {
 
@@ -61,29 +58,8 @@ BOOST_AUTO_TEST_CASE(arrival_is_the_topmost_dated_received_field) {
 
 namespace {
 
-struct KeyFile {
-    fs::path path = fs::temp_directory_path() / ("mp-unit-askey-" + std::to_string(::getpid()));
-    KeyFile() { std::ofstream(path) << "00112233445566778899aabbccddeeff\n"; }
-    ~KeyFile() { fs::remove(path); }
-};
-
 AsyncOptions async_of(std::vector<std::string> extra) {
-    KeyFile key;
-    std::vector<std::string> args = {"--to",
-                                     "probe@example.org",
-                                     "--mailbox",
-                                     "imap://probe@127.0.0.1",
-                                     "--mailbox-password",
-                                     "x",
-                                     "--probe-secret-file",
-                                     key.path.string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<const char*> argv{"check_mail_roundtrip"};
-    for (const auto& a : args) argv.push_back(a.c_str());
-    auto plugin = roundtrip_plugin();
-    return RoundTripConfig::from(
-               plugin.spec.options.parse(static_cast<int>(argv.size()), argv.data()))
-        .async;
+    return probe_test::roundtrip_config(std::move(extra)).async;
 }
 
 }  // namespace
@@ -103,4 +79,123 @@ BOOST_AUTO_TEST_CASE(async_options_are_read_as_given) {
     BOOST_TEST(a.give_up_s == 600);
     BOOST_TEST(a.state_dir.value_or("") == dir.path);
     BOOST_TEST(a.wait_given);  // hybrid: also wait for the fresh probe
+}
+
+namespace {
+
+constexpr std::int64_t k_now = 1795800725000;  // 2026-11-27 17:32:05 UTC
+constexpr std::int64_t k_s = 1000;
+
+Thresholds limits(const std::string& w, const std::string& c) {
+    Thresholds t;
+    t.warning = Range::parse(w);
+    t.critical = Range::parse(c);
+    return t;
+}
+
+state::CheckState with_outstanding(std::vector<std::int64_t> ages_s) {
+    state::CheckState st;
+    int n = 0;
+    for (auto age : ages_s)
+        st.outstanding.push_back({"p" + std::to_string(n++), k_now - age * k_s, "SMTP mx"});
+    return st;
+}
+
+std::string line1(const CheckResult& r) {
+    return std::string(status_name(overall_status(r))) + " - " + line_summary(r);
+}
+
+CheckResult judge(const state::CheckState& st, const AsyncFindings& f = {},
+                  AsyncMode mode = AsyncMode::send_and_watch) {
+    return judge_async(mode, limits("60", "300"), "rt", st, f, k_now);
+}
+
+verdict::Dsn delay_dsn() {
+    verdict::Dsn d;
+    d.action = verdict::DsnAction::delayed;
+    d.reporting_mta = "relay.example.org";
+    d.status = "4.4.1";
+    d.diagnostic = "timed out";
+    return d;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(nothing_delivered_yet_and_nothing_late_is_ok) {
+    BOOST_TEST(line1(judge(with_outstanding({10}))) ==
+               "OK - no delivery measured yet; 1 outstanding");
+    BOOST_TEST(line1(judge({})) == "OK - no delivery measured yet; 0 outstanding");
+}
+
+BOOST_AUTO_TEST_CASE(the_last_delivery_time_is_judged_when_nothing_is_late) {
+    auto st = with_outstanding({5});
+    st.last_delivery = state::LastDelivery{"d", k_now - 600 * k_s, k_now - 590 * k_s, 10 * k_s};
+    BOOST_TEST(line1(judge(st)) ==
+               "OK - last probe delivered in 10 s (sent 17:22:05 UTC); 1 outstanding");
+    st.last_delivery->delay_ms = 90 * k_s;
+    BOOST_TEST(line1(judge(st)).starts_with("WARNING - last probe delivered in 1 min 30 s"),
+               line1(judge(st)));
+}
+
+BOOST_AUTO_TEST_CASE(the_oldest_outstanding_probe_is_late_by_w_and_c) {
+    struct Case {
+        std::int64_t age_s;
+        std::string line;
+    };
+    const std::vector<Case> cases = {
+        {30, "OK - no delivery measured yet; 2 outstanding"},
+        {120, "WARNING - probe sent 17:30:05 UTC not delivered after 2 min; 2 outstanding"},
+        {400, "CRITICAL - probe sent 17:25:25 UTC not delivered after 6 min 40 s; 2 outstanding"},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST(line1(judge(with_outstanding({c.age_s, 5}))) == c.line, c.age_s);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_probe_sent_in_this_run_is_never_late) {
+    AsyncFindings f;
+    f.fresh_id = "p0";
+    BOOST_TEST(line1(judge(with_outstanding({400}), f)) ==
+               "OK - no delivery measured yet; 1 outstanding");
+}
+
+BOOST_AUTO_TEST_CASE(lost_bounced_and_delayed_probes_lead_line_1) {
+    AsyncFindings f;
+    f.lost = 1;
+    BOOST_TEST(line1(judge({}, f)) ==
+               "CRITICAL - 1 probe(s) lost; no delivery measured yet; "
+               "0 outstanding");
+    f = {};
+    f.bounced = {"probe bounced by relay (probe sent 17:00:00 UTC)", "another"};
+    BOOST_TEST(line1(judge({}, f)) ==
+               "CRITICAL - probe bounced by relay (probe sent 17:00:00 UTC) (and 1 more bounced); "
+               "no delivery measured yet; 0 outstanding");
+    f = {};
+    f.delayed = {delay_dsn()};
+    BOOST_TEST(line1(judge({}, f)).starts_with("WARNING - delayed at relay.example.org: 4.4.1 "),
+               line1(judge({}, f)));
+    f.lost = 2;
+    f.bounced = {"bounced"};
+    BOOST_TEST(line1(judge({}, f)).starts_with("CRITICAL - bounced; delayed at relay.example.org"),
+               line1(judge({}, f)));
+    BOOST_TEST(contains(line1(judge({}, f)), "; 2 probe(s) lost; no delivery measured yet"));
+}
+
+BOOST_AUTO_TEST_CASE(forged_dsns_are_said_in_the_long_output) {
+    AsyncFindings f;
+    f.dsn_ignored = 2;
+    auto r = judge({}, f);
+    BOOST_TEST(r.details.size() == 1U);
+    BOOST_TEST(r.details.at(0).text == "ignored 2 DSN(s) quoting a probe tag that does not verify");
+}
+
+BOOST_AUTO_TEST_CASE(watching_only_judges_the_newest_probes_age) {
+    state::CheckState st;
+    BOOST_TEST(line1(judge(st, {}, AsyncMode::watch_only)) ==
+               "CRITICAL - no probe of check 'rt' seen yet");
+    st.last_delivery = state::LastDelivery{"d", k_now - 30 * k_s, k_now - 29 * k_s, 1 * k_s};
+    BOOST_TEST(line1(judge(st, {}, AsyncMode::watch_only)) ==
+               "OK - newest probe 30 s old (sent 17:31:35 UTC); 0 outstanding");
+    st.last_delivery->sent_ms = k_now - 400 * k_s;
+    BOOST_TEST(line1(judge(st, {}, AsyncMode::watch_only)).starts_with("CRITICAL - newest probe"));
 }

@@ -1,6 +1,6 @@
 // --cert-days (checks/certificate.hpp): a server certificate as a sub-result with the days
 // left as perfdata, WARNING/CRITICAL below the limits and CRITICAL once expired; and how the
-// alerts of such sub-results reach the parent's summary (line 1) today.
+// alerts of such sub-results reach line 1 (result::line_summary) from wherever they sit.
 #define BOOST_TEST_MODULE certificate
 #include <chrono>
 #include <optional>
@@ -160,37 +160,37 @@ BOOST_AUTO_TEST_CASE(alerting_certificates_are_named_after_the_summary_in_tree_o
     imap_ep.port = 993;
     auto imap = *certificate_result("mailbox_cert_days", imap_ep, expiring_in(-2), limits);
     auto root = tree(smtp, imap);
-    name_certificate_alerts(root);
-    BOOST_TEST(root.summary == "probe delivered in 1.2 s; " + smtp.summary + "; " + imap.summary);
-    BOOST_TEST(contains(root.summary, "; TLS certificate of imap.example.org:993 expired 2 days"));
+    BOOST_TEST(line_summary(root) ==
+               "probe delivered in 1.2 s; " + smtp.summary + "; " + imap.summary);
+    BOOST_TEST(
+        contains(line_summary(root), "; TLS certificate of imap.example.org:993 expired 2 days"));
 }
 
-BOOST_AUTO_TEST_CASE(certificates_that_are_ok_or_other_alerts_are_not_named) {
+BOOST_AUTO_TEST_CASE(an_ok_certificate_is_not_named_another_alert_is) {
     CertDays limits{30, 14};
     auto fine = *certificate_result("smtp_cert_days", endpoint(), expiring_in(200), limits);
     auto root = tree(fine, std::nullopt);
+    BOOST_TEST(line_summary(root) == "probe delivered in 1.2 s");
     CheckResult flagged;
     flagged.status = Status::warning;
     flagged.summary = "120 probe(s) of this check lie flagged";
     root.children[1].add_child(flagged);
-    name_certificate_alerts(root);
-    BOOST_TEST(root.summary == "probe delivered in 1.2 s");
+    BOOST_TEST(line_summary(root) ==
+               "probe delivered in 1.2 s; 120 probe(s) of this check lie flagged");
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_expiry_is_named_too) {
     auto unknown =
         *certificate_result("mailbox_cert_days", endpoint(), std::nullopt, CertDays{30, 14});
     auto root = tree(std::nullopt, unknown);
-    name_certificate_alerts(root);
-    BOOST_TEST(root.summary ==
+    BOOST_TEST(line_summary(root) ==
                "probe delivered in 1.2 s; TLS certificate of mx.example.org:465: expiry date "
                "not available");
 }
 
-BOOST_AUTO_TEST_CASE(an_empty_summary_is_left_for_the_renderer) {
+BOOST_AUTO_TEST_CASE(without_a_summary_the_stage_holding_the_alert_speaks) {
     auto smtp = *certificate_result("smtp_cert_days", endpoint(), expiring_in(3), CertDays{30, 14});
     auto root = tree(smtp, std::nullopt);
     root.summary.clear();
-    name_certificate_alerts(root);
-    BOOST_TEST(root.summary.empty());
+    BOOST_TEST(line_summary(root) == "send: accepted by mx.example.org:465; " + smtp.summary);
 }

@@ -146,3 +146,85 @@ BOOST_AUTO_TEST_CASE(root_status_counts_too) {
     root.add_child(node(Status::warning));
     BOOST_TEST(overall_status(root) == Status::critical);
 }
+
+// ---- line 1: line_summary ----
+
+BOOST_AUTO_TEST_CASE(an_ok_tree_says_only_its_own_summary) {
+    CheckResult root = node(Status::ok, "probe delivered");
+    root.add_child(node(Status::ok, "send: accepted")).add_child(node(Status::ok, "cert fine"));
+    root.add_child(node(Status::ok, "mailbox: logged in"));
+    BOOST_TEST(line_summary(root) == "probe delivered");
+}
+
+BOOST_AUTO_TEST_CASE(alerting_children_follow_the_summary_in_tree_order) {
+    CheckResult root = node(Status::ok, "probe delivered");
+    root.add_child(node(Status::critical, "first"));
+    root.add_child(node(Status::ok, "quiet"));
+    root.add_child(node(Status::warning, "second"));
+    root.add_child(node(Status::unknown, "third"));
+    BOOST_TEST(line_summary(root) == "probe delivered; first; second; third");
+}
+
+BOOST_AUTO_TEST_CASE(an_ok_child_passes_its_alerting_descendants_through) {
+    CheckResult root = node(Status::ok, "probe delivered");
+    CheckResult& send = root.add_child(node(Status::ok, "send: accepted"));
+    send.add_child(node(Status::warning, "certificate expires in 20 days"));
+    CheckResult& mailbox = root.add_child(node(Status::ok, "mailbox: logged in"));
+    mailbox.add_child(node(Status::ok, "quiet")).add_child(node(Status::critical, "deep"));
+    // The OK stages are not named; what alerts below them is, in their place.
+    BOOST_TEST(line_summary(root) == "probe delivered; certificate expires in 20 days; deep");
+}
+
+BOOST_AUTO_TEST_CASE(an_alerting_child_brings_its_own_alerts_with_it) {
+    CheckResult root = node(Status::ok, "root");
+    CheckResult& child = root.add_child(node(Status::warning, "child"));
+    child.add_child(node(Status::ok, "fine"));
+    child.add_child(node(Status::critical, "grandchild"));
+    BOOST_TEST(line_summary(root) == "root; child; grandchild");
+}
+
+BOOST_AUTO_TEST_CASE(a_headline_child_is_named_even_when_ok) {
+    CheckResult root = node(Status::ok, "root");
+    root.add_child(node(Status::ok, "not named"));
+    root.add_child(node(Status::ok, "named")).headline = true;
+    BOOST_TEST(line_summary(root) == "root; named");
+}
+
+BOOST_AUTO_TEST_CASE(leading_children_go_in_front_in_tree_order) {
+    CheckResult root = node(Status::ok, "probe delivered");
+    root.add_child(node(Status::warning, "certificate expires")).leads = false;
+    root.add_child(node(Status::warning, "delayed at relay")).leads = true;
+    root.add_child(node(Status::ok, "auth fine")).leads = true;  // OK: not named
+    root.add_child(node(Status::warning, "SPF fail")).leads = true;
+    BOOST_TEST(line_summary(root) ==
+               "delayed at relay; SPF fail; probe delivered; certificate expires");
+}
+
+BOOST_AUTO_TEST_CASE(empty_texts_leave_no_empty_parts) {
+    CheckResult root = node(Status::ok, "root");
+    root.add_child(node(Status::warning, ""));
+    BOOST_TEST(line_summary(root) == "root");
+}
+
+BOOST_AUTO_TEST_CASE(without_its_own_summary_a_node_speaks_through_its_worst_children) {
+    CheckResult root;
+    root.add_child(node(Status::critical, "SMTP refused"));
+    root.add_child(node(Status::warning, "slow"));
+    root.add_child(node(Status::critical, "mailbox down"));
+    BOOST_TEST(line_summary(root) == "SMTP refused; mailbox down");
+
+    CheckResult all_ok;
+    all_ok.add_child(node(Status::ok, "a"));
+    all_ok.add_child(node(Status::ok, "b"));
+    BOOST_TEST(line_summary(all_ok) == "a; b");
+    BOOST_TEST(line_summary(CheckResult{}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_detail_is_a_text_with_a_verbosity_level) {
+    CheckResult r;
+    r.details.emplace_back("plain");
+    r.add_detail("reply", Verbosity::verbose);
+    BOOST_TEST((r.details.at(0).level == Verbosity::always));
+    BOOST_TEST((r.details.at(1).level == Verbosity::verbose));
+    BOOST_TEST((r.details.at(1) == "reply"));
+}

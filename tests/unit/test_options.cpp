@@ -229,7 +229,6 @@ BOOST_AUTO_TEST_SUITE(standard)
 BOOST_AUTO_TEST_CASE(defaults_applied) {
     auto c = standard_config(parse({}), defaults());
     BOOST_TEST(c.timeout_s == 30.0);
-    BOOST_TEST(c.verbosity == 0);
     BOOST_TEST_REQUIRE(c.thresholds.warning.has_value());
     BOOST_TEST(c.thresholds.warning->text() == "10");
     BOOST_TEST(!c.thresholds.critical.has_value());
@@ -238,7 +237,7 @@ BOOST_AUTO_TEST_CASE(defaults_applied) {
 BOOST_AUTO_TEST_CASE(ranges_parsed) {
     auto c = standard_config(parse({"-w", "5:", "-c", "@1:2", "-t", "7", "-vv"}), defaults());
     BOOST_TEST(c.timeout_s == 7.0);
-    BOOST_TEST(c.verbosity == 2);
+
     BOOST_TEST_REQUIRE(c.thresholds.warning.has_value());
     BOOST_TEST_REQUIRE(c.thresholds.critical.has_value());
     BOOST_TEST(c.thresholds.warning->text() == "5:");

@@ -339,7 +339,8 @@ BOOST_AUTO_TEST_CASE(state_is_the_trees_worst) {
     CheckResult r = node(Status::ok, "summary");
     r.add_child(node(Status::ok, "fine")).add_child(node(Status::critical, "broken"));
     std::string out = render("SMTP", r);
-    BOOST_TEST(out.rfind("SMTP CRITICAL - summary\n", 0) == 0, out);
+    // The grandchild alerts: line 1 names it behind the summary (result::line_summary).
+    BOOST_TEST(out.rfind("SMTP CRITICAL - summary; broken\n", 0) == 0, out);
 }
 
 BOOST_AUTO_TEST_CASE(perfdata_collected_from_children) {
@@ -412,7 +413,7 @@ BOOST_AUTO_TEST_CASE(long_output_layout) {
     smtp.add_child(node(Status::warning, "TLS slow"));
     r.add_child(node(Status::critical, "not found in mailbox"));
     BOOST_TEST(render("RT", r) ==
-               "RT CRITICAL - overall\n"
+               "RT CRITICAL - overall; TLS slow; not found in mailbox\n"
                "root detail\n"
                "[WARNING] SMTP accepted\n"
                "  queue id 4F1C\n"
@@ -481,6 +482,32 @@ BOOST_AUTO_TEST_CASE(short_output_not_truncated) {
     std::string out = render("SVC", r);
     BOOST_TEST(out.find("truncated") == std::string::npos);
     BOOST_TEST(out.find("line 9\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(details_need_their_verbosity) {
+    CheckResult r = node(Status::ok, "summary");
+    r.add_detail("always");
+    r.add_detail("server reply", Verbosity::verbose);
+    auto& stage = r.add_child(node(Status::ok, "stage"));
+    stage.add_detail("connect 1 ms", Verbosity::timings);
+    stage.add_detail("C: EHLO", Verbosity::transcript);
+    const std::vector<std::string> expected[] = {
+        {"SVC OK - summary", "always", "[OK] stage"},
+        {"SVC OK - summary", "always", "server reply", "[OK] stage"},
+        {"SVC OK - summary", "always", "server reply", "[OK] stage", "  connect 1 ms"},
+        {"SVC OK - summary", "always", "server reply", "[OK] stage", "  connect 1 ms", "  C: EHLO"},
+    };
+    for (int v = 0; v < 4; ++v) {
+        RenderOptions options;
+        options.verbosity = v;
+        BOOST_TEST(split_lines(render("SVC", r, options)) == expected[v],
+                   boost::test_tools::per_element());
+    }
+    RenderOptions json;
+    json.json = true;
+    BOOST_TEST(render("SVC", r, json).find("server reply") == std::string::npos);
+    json.verbosity = 1;
+    BOOST_TEST(render("SVC", r, json).find("server reply") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(summary_falls_back_to_worst_children) {

@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_CASE(auth_reported_with_perfdata_and_judged_only_when_required) 
     BOOST_TEST(perf(plain, "auth_spf") == 1);
     BOOST_TEST(perf(plain, "auth_dkim") == 0);
     BOOST_TEST(perf(plain, "auth_dmarc") == 0);
-    BOOST_TEST(plain.details.front().find("only the topmost of 1") != std::string::npos);
+    BOOST_TEST(plain.details.front().text.find("only the topmost of 1") != std::string::npos);
 
     const CheckResult spf_only = checks::auth_result(v, parse({"--require-auth", "SPF"}));
     BOOST_TEST(status_name(spf_only.status) == std::string("OK"));
@@ -67,8 +67,8 @@ BOOST_AUTO_TEST_CASE(tls_judged_after_the_first_hop_only) {
     BOOST_TEST(status_name(none.status) == std::string("OK"));
     BOOST_TEST(perf(none, "hops_without_tls") == 1);
     BOOST_TEST_REQUIRE(none.details.size() == 2U);
-    BOOST_TEST(none.details[0] == "tls hop 1: vm -> relay.test: TLSv1.1 AES128-SHA");
-    BOOST_TEST(none.details[1] == "tls hop 2: relay.test -> mx.mail.test: no TLS");
+    BOOST_TEST(none.details[0].text == "tls hop 1: vm -> relay.test: TLSv1.1 AES128-SHA");
+    BOOST_TEST(none.details[1].text == "tls hop 2: relay.test -> mx.mail.test: no TLS");
 
     const CheckResult req = checks::tls_result(hops, parse({"--require-tls"}));
     BOOST_TEST(status_name(req.status) == std::string("WARNING"));
@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(verdicts_go_in_front_of_the_summary) {
     checks::add_delivery_verdicts(parent, header,
                                   parse({"--require-auth", "dkim", "--require-tls"}));
     BOOST_TEST(status_name(overall_status(parent)) == std::string("WARNING"));
-    BOOST_TEST(parent.summary ==
+    BOOST_TEST(line_summary(parent) ==
                "DKIM fail (body hash did not verify) at mx.mail.test; hop 2 (relay.test -> "
                "mx.mail.test) without TLS; probe delivered in 0.1 s");
     BOOST_TEST(parent.children.size() == 2U);
