@@ -26,6 +26,7 @@ MailSendConfig MailSendConfig::from(const ParsedOptions& p) {
     MailSendConfig c;
     c.standard = standard_config(p, defaults());
     c.smtp = smtp_options_from(p, c.warnings);
+    require_oauth2_client_use(p, {c.smtp.server.auth ? &*c.smtp.server.auth : nullptr});
     c.identity = probe_identity_from(p, default_probe_name(c.smtp), c.warnings);
     return c;
 }

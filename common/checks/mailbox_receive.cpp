@@ -38,6 +38,7 @@ MailboxReceiveConfig MailboxReceiveConfig::from(const ParsedOptions& p) {
     static const StandardDefaults login_defaults{defaults().timeout_s, "", "", "login time"};
     c.standard = standard_config(p, c.login_only ? login_defaults : defaults());
     c.mailbox = mailbox_config_from(p, tls_trust_from(p), c.warnings);
+    require_oauth2_client_use(p, {&c.mailbox.credentials});
     c.keep = p.has("keep");
     c.async = async_options_from(p);
     if (!c.login_only) {

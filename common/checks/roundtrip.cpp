@@ -41,6 +41,8 @@ RoundTripConfig RoundTripConfig::from(const ParsedOptions& p) {
     c.smtp = smtp_options_from(p, c.warnings);
     c.mailbox = mailbox_config_from(p, c.smtp.server.tls, c.warnings);
     share_oauth2_client(c.smtp.server.auth, c.mailbox.credentials);
+    require_oauth2_client_use(
+        p, {c.smtp.server.auth ? &*c.smtp.server.auth : nullptr, &c.mailbox.credentials});
     c.wait_s = p.seconds("wait").value_or(
         std::min(default_wait_s, c.standard.timeout_s * wait_share_of_timeout));
     if (c.wait_s >= c.standard.timeout_s) {

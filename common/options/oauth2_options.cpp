@@ -174,6 +174,20 @@ void share_oauth2_client(const std::optional<curl::Credentials>& smtp, curl::Cre
         mailbox.token_source = smtp->token_source;
 }
 
+void require_oauth2_client_use(const ParsedOptions& p,
+                               std::initializer_list<const curl::Credentials*> sides) {
+    const auto given = p.given_with_prefix("oauth2-");
+    if (given.empty()) return;
+    for (const auto* cred : sides) {
+        if (cred && dynamic_cast<const oauth2::EndpointTokenSource*>(cred->token_source.get()))
+            return;
+    }
+    throw UsageError("--" + given.front() +
+                     ": no login uses the OAuth2 client (it needs --mailbox-auth-mech or "
+                     "--smtp-auth-mech XOAUTH2 or OAUTHBEARER, and no token file, token "
+                     "variable or token command)");
+}
+
 std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& p, Side side,
                                                     const std::string& user,
                                                     std::vector<std::string>& warnings) {

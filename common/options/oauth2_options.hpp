@@ -1,6 +1,7 @@
 #pragma once
 // Bearer-token (OAuth2) options of the SMTP and mailbox sides: --SIDE-token-file or
 // MAILPROBE_SIDE_TOKEN, used when --SIDE-auth-mech is XOAUTH2 or OAUTHBEARER.
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,5 +30,11 @@ std::optional<curl::Credentials> bearer_credentials(const ParsedOptions& parsed,
 // A round trip asks the token endpoint once for both sides: the mailbox side uses the SMTP
 // side's built-in client when both would ask for the same token.
 void share_oauth2_client(const std::optional<curl::Credentials>& smtp, curl::Credentials& mailbox);
+
+// UsageError when --oauth2-* options were given but no side logs in through the built-in
+// client (no bearer mechanism, or a token file, variable or command took precedence):
+// options that would be ignored silently are a mistake the user wants to hear about.
+void require_oauth2_client_use(const ParsedOptions& parsed,
+                               std::initializer_list<const curl::Credentials*> sides);
 
 }  // namespace mailprobe

@@ -265,6 +265,14 @@ std::optional<int> ParsedOptions::integer(const std::string& name, int min, int 
     return static_cast<int>(*v);
 }
 
+std::vector<std::string> ParsedOptions::given_with_prefix(std::string_view prefix) const {
+    std::vector<std::string> names;
+    for (const auto& [name, value] : m_vm) {
+        if (name.starts_with(prefix) && !value.defaulted() && !value.empty()) names.push_back(name);
+    }
+    return names;
+}
+
 std::optional<int> ParsedOptions::port(const std::string& name) const {
     return integer(name, 1, 65535);
 }

@@ -79,6 +79,8 @@ public:
     std::optional<std::string> get(const std::string& name) const;
     std::string get_or(const std::string& name, const std::string& fallback) const;
     std::vector<std::string> all(const std::string& name) const;
+    // Names of the options given on the command line (not defaults) that start with prefix.
+    std::vector<std::string> given_with_prefix(std::string_view prefix) const;
     // Typed getters: UsageError "--name: 'x' is not a ..." on a bad value.
     std::optional<double> number(const std::string& name) const;
     std::optional<double> seconds(const std::string& name) const;  // > 0, <= 86400

@@ -214,6 +214,15 @@ class OAuth2ClientTests(PluginTestCase):
                       r.first_line)
 
     # ---- usage errors
+    def test_client_options_no_login_uses_are_refused(self):
+        # The mailbox token variable takes precedence over the client: its options would
+        # otherwise be ignored without a word.
+        before = self.requests()
+        r = self.login("t61", env={"MAILPROBE_MAILBOX_TOKEN": "eyJ.unused"})
+        self.assertStatus(r, "UNKNOWN")
+        self.assertIn("no login uses the OAuth2 client", r.first_line)
+        self.assertEqual(self.requests(), before)
+
     def test_client_options_checked(self):
         cases = [
             (["--oauth2-token-url", "http://192.0.2.1/token", "--oauth2-client-id", "a"],

@@ -120,3 +120,57 @@ BOOST_AUTO_TEST_CASE(each_side_names_its_own_options) {
     BOOST_TEST(o.help_text().find("MAILPROBE_MAILBOX_TOKEN") != std::string::npos);
     BOOST_TEST(o.help_text().find("--smtp-token-file") == std::string::npos);
 }
+
+namespace {
+
+ParsedOptions parse_with_client(std::initializer_list<const char*> args) {
+    OptionSet o = side_options();
+    add_oauth2_client_options(o);
+    std::vector<const char*> argv{"check_test"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return o.parse(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string unused_client_error(const ParsedOptions& p, const curl::Credentials* side) {
+    try {
+        require_oauth2_client_use(p, {side});
+    } catch (const UsageError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(oauth2_client_options_no_login_uses_are_usage_errors) {
+    // Without a bearer mechanism the client options would be ignored silently.
+    auto p = parse_with_client({"--oauth2-provider", "microsoft", "--oauth2-tenant", "contoso"});
+    const std::string error = unused_client_error(p, nullptr);
+    BOOST_TEST(error.starts_with("--oauth2-"));
+    BOOST_TEST(error.find("no login uses the OAuth2 client") != std::string::npos);
+    BOOST_TEST(error.find("--mailbox-auth-mech or --smtp-auth-mech XOAUTH2") != std::string::npos);
+
+    // A token file takes precedence over the client: the client options are unused too.
+    TokenFile f("eyJ.abc\n");
+    auto with_file = parse_with_client({"--smtp-auth-mech", "xoauth2", "--smtp-token-file",
+                                        f.path.c_str(), "--oauth2-client-id", "app"});
+    std::vector<std::string> warnings;
+    auto cred = bearer_credentials(with_file, Side::smtp, "probe@example.org", warnings);
+    BOOST_REQUIRE(cred.has_value());
+    BOOST_TEST(unused_client_error(with_file, &*cred).starts_with("--oauth2-client-id: "));
+}
+
+BOOST_AUTO_TEST_CASE(no_oauth2_options_or_a_login_through_the_client_pass) {
+    // Defaults (cache margin, client authentication) are not options the user gave.
+    BOOST_TEST(unused_client_error(parse_with_client({}), nullptr) == "");
+
+    ::setenv("MAILPROBE_OAUTH2_CLIENT_SECRET", "s3cret-for-the-test", 1);
+    auto p = parse_with_client({"--smtp-auth-mech", "xoauth2", "--oauth2-provider", "generic",
+                                "--oauth2-token-url", "http://127.0.0.1:9/token",
+                                "--oauth2-client-id", "app"});
+    std::vector<std::string> warnings;
+    auto cred = bearer_credentials(p, Side::smtp, "probe@example.org", warnings);
+    ::unsetenv("MAILPROBE_OAUTH2_CLIENT_SECRET");
+    BOOST_REQUIRE(cred.has_value());
+    BOOST_TEST(unused_client_error(p, &*cred) == "");
+}
